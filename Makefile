@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint format install install-test migrate seed clean
+
+run: install migrate seed
+	honcho start -f Procfile
+
+test: install-test lint
+	pytest
+
+lint: install-test
+	ruff format --check .
+	ruff check .
+
+format: install-test
+	ruff format .
+	ruff check --fix .
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed-run
+
+migrate: install
+	mkdir -p var
+	python manage.py migrate --noinput
+
+seed: install
+	python manage.py seed_copf
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health
+
+admin.site.site_header = "CoP-F scheduler"
+admin.site.site_title = "CoP-F admin"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("meetings.urls")),
+]

@@ -1,0 +1,235 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from timezone_field import TimeZoneFormField
+
+from . import display, recurrence, services
+from .models import Meeting, Series
+
+UTC = ZoneInfo("UTC")
+PREVIEW_COUNT = 8
+
+
+def utc_label(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%a %d %b %Y, %H:%M} UTC"
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "rrule", "anchor_timezone", "start_time", "duration")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("schedule_in_words", "preview")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "join_url", "capacity")}),
+        (
+            "Recurrence",
+            {
+                "fields": (
+                    "rrule",
+                    "anchor_timezone",
+                    "start_date",
+                    "start_time",
+                    "duration",
+                    "schedule_in_words",
+                    "preview",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="In plain words")
+    def schedule_in_words(self, series: Series) -> str:
+        if not series.pk:
+            return "Shown after saving."
+        return display.series_schedule(series)
+
+    @admin.display(description="Next meetings by this rule")
+    def preview(self, series: Series) -> str:
+        if not series.pk:
+            return "Shown after saving."
+        now = timezone.now()
+        starts = series.occurrences(after=now, before=now + timedelta(days=3 * 366))
+        rows = [
+            (utc_label(start), f"{start.astimezone(series.anchor_zone):%H:%M %Z} in {series.anchor_zone.key}")
+            for start in starts[:PREVIEW_COUNT]
+        ]
+        if not rows:
+            return "This rule produces no more meetings."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows)
+        )
+
+    def save_model(self, request: HttpRequest, obj: Series, form: forms.Form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        result = services.materialize_series(series=obj)
+        self.message_user(
+            request,
+            f"Meetings: {result.created} created, {result.updated} updated, "
+            f"{result.removed} removed, {result.cancelled} cancelled.",
+            messages.INFO,
+        )
+
+
+class UpcomingFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.upcoming(now=now)
+        if self.value() == "past":
+            return queryset.past(now=now)
+        return queryset
+
+
+class MeetingAdminForm(forms.ModelForm):
+    """Times are entered as wall-clock time in a zone the admin picks, stored in UTC."""
+
+    time_zone = TimeZoneFormField(
+        initial="UTC",
+        use_pytz=False,
+        help_text="The zone of the start time you enter. It is stored in UTC.",
+    )
+    local_start = forms.DateTimeField(
+        label="Starts (in that zone)",
+        help_text="YYYY-MM-DD HH:MM",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)", min_value=5, max_value=24 * 60, initial=90
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ("series", "title", "description", "join_url", "capacity")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["series"].disabled = True
+            self.initial.setdefault("local_start", self.instance.starts_at.astimezone(UTC).replace(tzinfo=None))
+            self.initial.setdefault("duration_minutes", int(self.instance.duration.total_seconds() // 60))
+        else:
+            self.fields["series"].help_text = "Optional: the series this extra meeting belongs to."
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        zone, local = cleaned.get("time_zone"), cleaned.get("local_start")
+        minutes = cleaned.get("duration_minutes")
+        if zone is None or local is None or minutes is None:
+            return cleaned
+        local = local.replace(tzinfo=None)
+        starts_at = local.replace(tzinfo=zone).astimezone(UTC)
+        if starts_at.astimezone(zone).replace(tzinfo=None) != local:
+            raise ValidationError(
+                {"local_start": f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it."}
+            )
+        cleaned["starts_at"] = starts_at
+        cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
+        if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:
+            raise ValidationError({"local_start": "A cancelled meeting cannot be moved."})
+        return cleaned
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    form = MeetingAdminForm
+    list_display = ("title", "series", "start_utc", "status", "is_extra", "sequence")
+    list_filter = ("series", "status", UpcomingFilter, "is_extra")
+    search_fields = ("title", "series__name", "description")
+    list_select_related = ("series",)
+    date_hierarchy = "starts_at"
+    actions = ("cancel_selected",)
+    readonly_fields = ("start_utc", "end_utc", "status", "sequence", "original_start_utc", "detached", "updated_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Meeting | None = None) -> list:
+        time_fields = ("time_zone", "local_start", "duration_minutes")
+        fieldsets = [
+            (None, {"fields": ("series", "title", "description", "join_url", "capacity")}),
+            ("Time", {"fields": time_fields}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (
+                    "As stored",
+                    {
+                        "fields": (
+                            "start_utc",
+                            "end_utc",
+                            "status",
+                            "sequence",
+                            "original_start_utc",
+                            "detached",
+                            "updated_at",
+                        )
+                    },
+                )
+            )
+        return fieldsets
+
+    @admin.display(description="Starts (UTC)", ordering="starts_at")
+    def start_utc(self, meeting: Meeting) -> str:
+        return utc_label(meeting.starts_at)
+
+    @admin.display(description="Ends (UTC)")
+    def end_utc(self, meeting: Meeting) -> str:
+        return utc_label(meeting.ends_at)
+
+    @admin.display(description="Original start (UTC)")
+    def original_start_utc(self, meeting: Meeting) -> str:
+        return utc_label(meeting.original_start)
+
+    def save_model(self, request: HttpRequest, obj: Meeting, form: MeetingAdminForm, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            current = Meeting.objects.get(pk=obj.pk)
+            meeting = services.update_meeting(
+                meeting=current,
+                title=data["title"],
+                description=data["description"],
+                join_url=data["join_url"],
+                capacity=data["capacity"],
+            )
+            if (data["starts_at"], data["ends_at"]) != (meeting.starts_at, meeting.ends_at):
+                meeting = services.move_meeting(
+                    meeting=meeting, starts_at=data["starts_at"], ends_at=data["ends_at"]
+                )
+        else:
+            meeting = services.schedule_extra_meeting(
+                title=data["title"],
+                description=data["description"],
+                join_url=data["join_url"],
+                capacity=data["capacity"],
+                series=data["series"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+            )
+        obj.pk = meeting.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"“{meeting.title}” is on {utc_label(meeting.starts_at)} "
+            f"(ends {meeting.ends_at.astimezone(UTC):%H:%M} UTC).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Cancel selected meetings", permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for meeting in queryset:
+            if not meeting.is_cancelled:
+                services.cancel_meeting(meeting=meeting)
+                count += 1
+        self.message_user(request, f"Cancelled {count} meeting(s).", messages.SUCCESS)

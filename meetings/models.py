@@ -1,0 +1,195 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from timezone_field import TimeZoneField
+
+from . import recurrence
+
+UTC = ZoneInfo("UTC")
+
+
+class Series(models.Model):
+    """A recurring meeting: a rule expanded in its anchor zone, stored as UTC meetings."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    rrule = models.CharField(
+        "recurrence rule",
+        max_length=255,
+        help_text="RFC 5545 RRULE, for example FREQ=MONTHLY;BYDAY=2MO (at most daily).",
+    )
+    anchor_timezone = TimeZoneField(
+        default="UTC",
+        use_pytz=False,
+        help_text="The rule and start time are kept in this zone's wall-clock time.",
+    )
+    start_date = models.DateField(help_text="The first meeting, in the anchor zone.")
+    start_time = models.TimeField(help_text="Wall-clock start time in the anchor zone.")
+    duration = models.DurationField(
+        default=timedelta(minutes=90),
+        validators=[MinValueValidator(timedelta(minutes=5))],
+    )
+    join_url = models.URLField("join link", max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seats per meeting; empty means no limit."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start_time", "name"]
+        verbose_name_plural = "series"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration__gt=timedelta(0)), name="series_duration_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("meetings:series_detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.duration is not None and self.duration > timedelta(hours=24):
+            raise ValidationError({"duration": "A meeting can last at most 24 hours."})
+        if not self.rrule or self.start_date is None or self.start_time is None:
+            return
+        try:
+            self.rrule = recurrence.normalize_rule(self.rrule)
+            recurrence.validate_series_rule(
+                self.rrule,
+                start_date=self.start_date,
+                start_time=self.start_time,
+                anchor=self.anchor_zone,
+            )
+        except recurrence.RuleError as error:
+            raise ValidationError({"rrule": str(error)}) from error
+
+    @property
+    def anchor_zone(self) -> ZoneInfo:
+        zone = self.anchor_timezone
+        return zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
+
+    def occurrences(self, *, after: datetime, before: datetime) -> list[datetime]:
+        """UTC start instants of the rule in [after, before)."""
+        return recurrence.expand(
+            self.rrule,
+            start_date=self.start_date,
+            start_time=self.start_time,
+            anchor=self.anchor_zone,
+            after=after,
+            before=before,
+        )
+
+
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def upcoming(self, *, now: datetime) -> "MeetingQuerySet":
+        return self.filter(ends_at__gt=now)
+
+    def past(self, *, now: datetime) -> "MeetingQuerySet":
+        return self.filter(ends_at__lte=now)
+
+
+class Meeting(models.Model):
+    """One concrete meeting. `original_start` is its RECURRENCE-ID and never changes."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.CASCADE, related_name="meetings"
+    )
+    is_extra = models.BooleanField(
+        default=False, help_text="Scheduled by hand rather than produced by the series rule."
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    original_start = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    sequence = models.PositiveIntegerField(default=0)
+    join_url = models.URLField("join link", max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seats; empty means the series' capacity applies."
+    )
+    detached = models.BooleanField(
+        default=False,
+        help_text="Moved, cancelled or edited by hand: the series rule no longer updates it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["starts_at"]), models.Index(fields=["ends_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "original_start"],
+                condition=models.Q(is_extra=False),
+                name="meeting_unique_occurrence",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="meeting_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_extra=True) | models.Q(series__isnull=False),
+                name="meeting_without_series_is_extra",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("meetings:meeting_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+    def local_start(self, zone: ZoneInfo) -> datetime:
+        return self.starts_at.astimezone(zone)
+
+    def local_end(self, zone: ZoneInfo) -> datetime:
+        return self.ends_at.astimezone(zone)
+
+    @property
+    def effective_capacity(self) -> int | None:
+        if self.capacity is not None:
+            return self.capacity
+        return self.series.capacity if self.series_id else None
+
+    @property
+    def effective_join_url(self) -> str:
+        return self.join_url or (self.series.join_url if self.series_id else "")
+
+
+def organizer_permissions() -> list[str]:
+    """Codenames of what the Organizers group may do: manage series and meetings."""
+    return [
+        f"{action}_{model}"
+        for model in ("series", "meeting")
+        for action in ("add", "change", "delete", "view")
+    ]
+
+
+def default_horizon() -> timedelta:
+    return timedelta(days=settings.MEETING_HORIZON_DAYS)

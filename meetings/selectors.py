@@ -1,0 +1,28 @@
+"""Reads of the schedule."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from .models import Meeting, MeetingQuerySet, Series
+
+
+def upcoming_meetings(
+    *, now: datetime | None = None, series: Series | None = None
+) -> MeetingQuerySet:
+    """Meetings that have not ended yet, soonest first, cancelled ones included."""
+    meetings = Meeting.objects.upcoming(now=now or timezone.now()).select_related("series")
+    if series is not None:
+        meetings = meetings.filter(series=series)
+    return meetings.order_by("starts_at", "pk")
+
+
+def previous_meeting(*, meeting: Meeting) -> Meeting | None:
+    """The meeting of the same series just before this one, if any."""
+    if meeting.series_id is None:
+        return None
+    return (
+        Meeting.objects.filter(series_id=meeting.series_id, starts_at__lt=meeting.starts_at)
+        .order_by("-starts_at")
+        .first()
+    )

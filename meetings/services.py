@@ -1,0 +1,209 @@
+"""Writes to the schedule: materialize series, schedule, move, edit and cancel meetings.
+
+Every change a calendar shows (time, status, title, link) bumps the meeting's `sequence`,
+and only such a change does. Members hear of changes through the reminder sweep, which
+compares sequences; nothing here calls into `members`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Meeting, Series, default_horizon
+
+CALENDAR_FIELDS = ("starts_at", "ends_at", "status", "title", "join_url")
+UNCHANGED = object()
+
+
+@dataclass(frozen=True)
+class MaterializeResult:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    cancelled: int = 0
+
+
+def materialize_series(
+    *, series: Series, until: datetime | None = None, now: datetime | None = None
+) -> MaterializeResult:
+    """Make the rows of `series` match its rule from now until the horizon.
+
+    Idempotent, keyed on (series, original_start). Meetings moved, cancelled or edited by
+    hand (`detached`) are never touched. Untouched future meetings follow the series' title,
+    link and duration; those the rule no longer produces are deleted, or cancelled if
+    anyone has answered them, so nobody's answer silently disappears.
+    """
+    now = now or timezone.now()
+    until = until or now + default_horizon()
+    starts = series.occurrences(after=now, before=until)
+    wanted = set(starts)
+    created = updated = removed = cancelled = 0
+    with transaction.atomic():
+        # Lock the series row so two materializations of one series run one after the other.
+        Series.objects.select_for_update().filter(pk=series.pk).first()
+        existing = {
+            meeting.original_start: meeting
+            for meeting in series.meetings.filter(is_extra=False, original_start__gte=now)
+        }
+        new = [
+            Meeting(
+                series=series,
+                title=series.name,
+                starts_at=start,
+                ends_at=start + series.duration,
+                original_start=start,
+                join_url=series.join_url,
+            )
+            for start in starts
+            if start not in existing
+        ]
+        Meeting.objects.bulk_create(new, ignore_conflicts=True)
+        created = len(new)
+        for original_start, meeting in existing.items():
+            if meeting.detached:
+                continue
+            if original_start in wanted:
+                changed = _apply_changes(
+                    meeting,
+                    title=series.name,
+                    join_url=series.join_url,
+                    ends_at=meeting.starts_at + series.duration,
+                )
+                updated += changed
+            elif original_start < until:
+                if meeting.rsvps.exists():
+                    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detached=True)
+                    cancelled += 1
+                else:
+                    meeting.delete()
+                    removed += 1
+    return MaterializeResult(created=created, updated=updated, removed=removed, cancelled=cancelled)
+
+
+def materialize_all_series(*, now: datetime | None = None) -> dict[str, MaterializeResult]:
+    return {
+        series.slug: materialize_series(series=series, now=now)
+        for series in Series.objects.order_by("pk")
+    }
+
+
+@transaction.atomic
+def schedule_extra_meeting(
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    duration: timedelta | None = None,
+    series: Series | None = None,
+    description: str = "",
+    join_url: str = "",
+    capacity: int | None = None,
+) -> Meeting:
+    """A one-off meeting, on its own or as an extra session of a series."""
+    ends_at = _end_of(starts_at=starts_at, ends_at=ends_at, duration=duration, series=series)
+    meeting = Meeting(
+        series=series,
+        is_extra=True,
+        title=title,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        original_start=starts_at,
+        join_url=join_url,
+        capacity=capacity,
+        detached=True,
+    )
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def move_meeting(*, meeting: Meeting, starts_at: datetime, ends_at: datetime | None = None) -> Meeting:
+    """Move one meeting; it keeps its length unless `ends_at` is given."""
+    meeting = _locked(meeting)
+    if meeting.is_cancelled:
+        raise ValidationError("A cancelled meeting cannot be moved.")
+    ends_at = ends_at or starts_at + meeting.duration
+    _check_times(starts_at, ends_at)
+    _apply_changes(meeting, starts_at=starts_at, ends_at=ends_at, detached=True)
+    return meeting
+
+
+@transaction.atomic
+def update_meeting(
+    *,
+    meeting: Meeting,
+    title: str | None = None,
+    description: str | None = None,
+    join_url: str | None = None,
+    capacity: int | None | object = UNCHANGED,
+) -> Meeting:
+    """Edit one meeting's details; the series rule leaves it alone from then on."""
+    meeting = _locked(meeting)
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = title
+    if description is not None:
+        changes["description"] = description
+    if join_url is not None:
+        changes["join_url"] = join_url
+    if capacity is not UNCHANGED:
+        changes["capacity"] = capacity
+    if any(getattr(meeting, field) != value for field, value in changes.items()):
+        changes["detached"] = True
+    _apply_changes(meeting, **changes)
+    return meeting
+
+
+@transaction.atomic
+def cancel_meeting(*, meeting: Meeting) -> Meeting:
+    """Cancel one meeting. Cancelling a cancelled meeting changes nothing."""
+    meeting = _locked(meeting)
+    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detached=True)
+    return meeting
+
+
+def _apply_changes(meeting: Meeting, **changes: object) -> bool:
+    """Set the changed fields, bump `sequence` if a calendar shows any of them, save."""
+    changed = [field for field, value in changes.items() if getattr(meeting, field) != value]
+    if not changed:
+        return False
+    for field in changed:
+        setattr(meeting, field, changes[field])
+    if any(field in CALENDAR_FIELDS for field in changed):
+        meeting.sequence += 1
+        changed.append("sequence")
+    meeting.save(update_fields=[*changed, "updated_at"])
+    return True
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+
+
+def _end_of(
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    duration: timedelta | None,
+    series: Series | None,
+) -> datetime:
+    if ends_at is None:
+        if duration is None:
+            duration = series.duration if series else timedelta(minutes=90)
+        ends_at = starts_at + duration
+    _check_times(starts_at, ends_at)
+    return ends_at
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ValueError("Meeting times must be aware datetimes.")
+    if ends_at <= starts_at:
+        raise ValidationError("A meeting must end after it starts.")
+    if ends_at - starts_at > timedelta(hours=24):
+        raise ValidationError("A meeting can last at most 24 hours.")
