@@ -10,6 +10,7 @@ run: install migrate seed
 	honcho start -f Procfile
 
 test: install-test lint
+	python manage.py collectstatic --noinput -v0
 	pytest
 
 lint: install-test
@@ -36,6 +37,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 migrate: install
+	python manage.py collectstatic --noinput -v0
 	mkdir -p var
 	python manage.py migrate --noinput
 

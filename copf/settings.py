@@ -15,7 +15,21 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_flag(name: str, *, default: bool) -> bool:
+    """A yes/no variable; anything but the usual words is an error, not a silent False."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS | FALSE_WORDS:
+        return raw in TRUE_WORDS
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; not {raw!r}.")
+
+
+DEBUG = env_flag("DEBUG", default=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -146,19 +160,14 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # The health check is polled over plain HTTP by the proxy and load balancer.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-else:
-    # SITE_URL says this deployment is plain HTTP (development, or a private network):
-    # the HTTPS-only settings are off on purpose, so their deploy warnings are noise.
-    SILENCED_SYSTEM_CHECKS = [
-        "security.W004",
-        "security.W008",
-        "security.W012",
-        "security.W016",
-    ]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# The health check is polled over plain HTTP by the proxy and load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# With an http:// SITE_URL (development, or a private network) the HTTPS-only settings are
+# off on purpose, so their deploy warnings would only be noise.
+SILENCED_SYSTEM_CHECKS = (
+    [] if HTTPS else ["security.W004", "security.W008", "security.W012", "security.W016"]
+)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -75,7 +75,7 @@ def materialize_series(
                 updated += changed
             elif original_start < until:
                 if meeting.rsvps.exists():
-                    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detached=True)
+                    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
                     cancelled += 1
                 else:
                     meeting.delete()
@@ -129,7 +129,7 @@ def move_meeting(*, meeting: Meeting, starts_at: datetime, ends_at: datetime | N
         raise ValidationError("A cancelled meeting cannot be moved.")
     ends_at = ends_at or starts_at + meeting.duration
     _check_times(starts_at, ends_at)
-    _apply_changes(meeting, starts_at=starts_at, ends_at=ends_at, detached=True)
+    _apply_changes(meeting, starts_at=starts_at, ends_at=ends_at, detach=True)
     return meeting
 
 
@@ -153,9 +153,7 @@ def update_meeting(
         changes["join_url"] = join_url
     if capacity is not UNCHANGED:
         changes["capacity"] = capacity
-    if any(getattr(meeting, field) != value for field, value in changes.items()):
-        changes["detached"] = True
-    _apply_changes(meeting, **changes)
+    _apply_changes(meeting, detach=True, **changes)
     return meeting
 
 
@@ -163,17 +161,24 @@ def update_meeting(
 def cancel_meeting(*, meeting: Meeting) -> Meeting:
     """Cancel one meeting. Cancelling a cancelled meeting changes nothing."""
     meeting = _locked(meeting)
-    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detached=True)
+    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
     return meeting
 
 
-def _apply_changes(meeting: Meeting, **changes: object) -> bool:
-    """Set the changed fields, bump `sequence` if a calendar shows any of them, save."""
+def _apply_changes(meeting: Meeting, *, detach: bool = False, **changes: object) -> bool:
+    """Set the changed fields, bump `sequence` if a calendar shows any of them, save.
+
+    With `detach`, a real change also marks the meeting as edited by hand, so the series
+    rule leaves it alone from then on.
+    """
     changed = [field for field, value in changes.items() if getattr(meeting, field) != value]
     if not changed:
         return False
     for field in changed:
         setattr(meeting, field, changes[field])
+    if detach and not meeting.detached:
+        meeting.detached = True
+        changed.append("detached")
     if any(field in CALENDAR_FIELDS for field in changed):
         meeting.sequence += 1
         changed.append("sequence")
