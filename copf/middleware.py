@@ -69,7 +69,5 @@ class ViewerTimezoneMiddleware:
         with timezone.override(viewer.zone):
             response = self.get_response(request)
         if viewer.source == "query" and request.COOKIES.get(TZ_COOKIE) != viewer.name:
-            response.set_cookie(
-                TZ_COOKIE, viewer.name, max_age=TZ_COOKIE_MAX_AGE, samesite="Lax"
-            )
+            response.set_cookie(TZ_COOKIE, viewer.name, max_age=TZ_COOKIE_MAX_AGE, samesite="Lax")
         return response

@@ -26,7 +26,9 @@ def env_flag(name: str, *, default: bool) -> bool:
         return default
     if raw in TRUE_WORDS | FALSE_WORDS:
         return raw in TRUE_WORDS
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; not {raw!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; not {raw!r}."
+    )
 
 
 DEBUG = env_flag("DEBUG", default=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from timezone_field import TimeZoneFormField
 
-from . import display, recurrence, services
+from . import display, services
 from .models import Meeting, Series
 
 UTC = ZoneInfo("UTC")
@@ -58,14 +58,15 @@ class SeriesAdmin(admin.ModelAdmin):
         now = timezone.now()
         starts = series.occurrences(after=now, before=now + timedelta(days=3 * 366))
         rows = [
-            (utc_label(start), f"{start.astimezone(series.anchor_zone):%H:%M %Z} in {series.anchor_zone.key}")
+            (
+                utc_label(start),
+                f"{start.astimezone(series.anchor_zone):%H:%M %Z} in {series.anchor_zone.key}",
+            )
             for start in starts[:PREVIEW_COUNT]
         ]
         if not rows:
             return "This rule produces no more meetings."
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows)
-        )
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
 
     def save_model(self, request: HttpRequest, obj: Series, form: forms.Form, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -119,8 +120,12 @@ class MeetingAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["series"].disabled = True
-            self.initial.setdefault("local_start", self.instance.starts_at.astimezone(UTC).replace(tzinfo=None))
-            self.initial.setdefault("duration_minutes", int(self.instance.duration.total_seconds() // 60))
+            self.initial.setdefault(
+                "local_start", self.instance.starts_at.astimezone(UTC).replace(tzinfo=None)
+            )
+            self.initial.setdefault(
+                "duration_minutes", int(self.instance.duration.total_seconds() // 60)
+            )
         else:
             self.fields["series"].help_text = "Optional: the series this extra meeting belongs to."
 
@@ -133,9 +138,8 @@ class MeetingAdminForm(forms.ModelForm):
         local = local.replace(tzinfo=None)
         starts_at = local.replace(tzinfo=zone).astimezone(UTC)
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:
-            raise ValidationError(
-                {"local_start": f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it."}
-            )
+            message = f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: clocks skip it."
+            raise ValidationError({"local_start": message})
         cleaned["starts_at"] = starts_at
         cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
         if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:
@@ -152,7 +156,15 @@ class MeetingAdmin(admin.ModelAdmin):
     list_select_related = ("series",)
     date_hierarchy = "starts_at"
     actions = ("cancel_selected",)
-    readonly_fields = ("start_utc", "end_utc", "status", "sequence", "original_start_utc", "detached", "updated_at")
+    readonly_fields = (
+        "start_utc",
+        "end_utc",
+        "status",
+        "sequence",
+        "original_start_utc",
+        "detached",
+        "updated_at",
+    )
 
     def get_fieldsets(self, request: HttpRequest, obj: Meeting | None = None) -> list:
         time_fields = ("time_zone", "local_start", "duration_minutes")
@@ -191,7 +203,9 @@ class MeetingAdmin(admin.ModelAdmin):
     def original_start_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.original_start)
 
-    def save_model(self, request: HttpRequest, obj: Meeting, form: MeetingAdminForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Meeting, form: MeetingAdminForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         if change:
             current = Meeting.objects.get(pk=obj.pk)

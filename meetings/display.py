@@ -184,7 +184,8 @@ class WorldTime:
 
     @property
     def label(self) -> str:
-        return f"{format_short_day(self.start)}, {format_range(self.start, self.end)} {zone_label(self.start)}"
+        when = format_range(self.start, self.end)
+        return f"{format_short_day(self.start)}, {when} {zone_label(self.start)}"
 
 
 def world_times(meeting: Meeting) -> list[WorldTime]:
@@ -229,4 +230,5 @@ def series_schedule(series: Series) -> str:
     end = start + series.duration
     zone = series.anchor_zone
     where = "UTC" if zone.key == "UTC" else f"{zone.key} time"
-    return f"{describe_rule(series.rrule, start_date=series.start_date)}, {format_range(start, end)} {where}"
+    rule = describe_rule(series.rrule, start_date=series.start_date)
+    return f"{rule}, {format_range(start, end)} {where}"

@@ -83,11 +83,15 @@ def normalize_rule(text: str) -> str:
     return canonical
 
 
-def validate_series_rule(rule: str, *, start_date: date, start_time: time, anchor: ZoneInfo) -> None:
+def validate_series_rule(
+    rule: str, *, start_date: date, start_time: time, anchor: ZoneInfo
+) -> None:
     """RuleError unless the rule yields a first meeting within ten years of its start."""
     if not EARLIEST_YEAR <= start_date.year <= LATEST_YEAR:
         raise RuleError(f"The start date must fall between {EARLIEST_YEAR} and {LATEST_YEAR}.")
-    first = first_local_occurrence(rule, start_date=start_date, start_time=start_time, anchor=anchor)
+    first = first_local_occurrence(
+        rule, start_date=start_date, start_time=start_time, anchor=anchor
+    )
     limit = datetime.combine(start_date, start_time) + timedelta(
         days=365 * FIRST_MEETING_WITHIN_YEARS + 3
     )
@@ -222,7 +226,9 @@ def _check_byday(value: str | None, *, freq: str, has_bymonth: bool) -> None:
         if highest == 0:
             raise RuleError(f"BYDAY={item}: a numbered weekday needs FREQ=MONTHLY or YEARLY.")
         if ordinal == 0 or abs(ordinal) > highest:
-            raise RuleError(f"BYDAY={item}: the number must be from 1 to {highest} or -1 to -{highest}.")
+            raise RuleError(
+                f"BYDAY={item}: the number must be from 1 to {highest} or -1 to -{highest}."
+            )
 
 
 def _check_list(
@@ -256,8 +262,19 @@ WEEKDAY_NAMES = {
 }
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 MONTH_NAMES = (
-    "January February March April May June July August September October November December"
-).split()
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
 
@@ -268,7 +285,9 @@ def describe_rule(rule: str, *, start_date: date) -> str:
     interval = int(parts.get("INTERVAL", "1"))
     unit = UNITS[freq]
     every = f"Every {unit}" if interval == 1 else f"Every {interval} {unit}s"
-    days = [_describe_weekday(item) for item in parts["BYDAY"].split(",")] if "BYDAY" in parts else []
+    days = (
+        [_describe_weekday(item) for item in parts["BYDAY"].split(",")] if "BYDAY" in parts else []
+    )
     month_days = (
         [_describe_month_day(int(item)) for item in parts["BYMONTHDAY"].split(",")]
         if "BYMONTHDAY" in parts
@@ -333,7 +352,9 @@ def _describe_month_day(day: int) -> str:
 
 
 def _ordinal_suffix(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
     return f"{number}{suffix}"
 
 

@@ -122,7 +122,9 @@ def schedule_extra_meeting(
 
 
 @transaction.atomic
-def move_meeting(*, meeting: Meeting, starts_at: datetime, ends_at: datetime | None = None) -> Meeting:
+def move_meeting(
+    *, meeting: Meeting, starts_at: datetime, ends_at: datetime | None = None
+) -> Meeting:
     """Move one meeting; it keeps its length unless `ends_at` is given."""
     meeting = _locked(meeting)
     if meeting.is_cancelled:
@@ -140,7 +142,7 @@ def update_meeting(
     title: str | None = None,
     description: str | None = None,
     join_url: str | None = None,
-    capacity: int | None | object = UNCHANGED,
+    capacity: object = UNCHANGED,
 ) -> Meeting:
     """Edit one meeting's details; the series rule leaves it alone from then on."""
     meeting = _locked(meeting)

@@ -34,7 +34,9 @@ class MeetingFactory(factory.django.DjangoModelFactory):
         model = Meeting
 
     series = factory.SubFactory(SeriesFactory)
-    title = factory.LazyAttribute(lambda meeting: meeting.series.name if meeting.series else "Extra")
+    title = factory.LazyAttribute(
+        lambda meeting: meeting.series.name if meeting.series else "Extra"
+    )
     starts_at = datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
     ends_at = factory.LazyAttribute(lambda meeting: meeting.starts_at + timedelta(minutes=90))
     original_start = factory.LazyAttribute(lambda meeting: meeting.starts_at)

@@ -1,8 +1,8 @@
 """Time-zone names: validation, legacy names, and the list offered in pickers."""
 
 import zoneinfo
-from importlib import resources
 from functools import cache
+from importlib import resources
 
 # A few names people still type that the IANA link table does not cover.
 EXTRA_LEGACY_NAMES = {

@@ -56,7 +56,13 @@ REAL_KEY = "8l3k1xQv0tZpN7cW2eR9yU4iO6aS5dF1gH3jK7lZ0xC8vB2nM4qW9eR1tY6uI3oP"
 @pytest.mark.parametrize("site_url", ["https://copf.example.org", "http://127.0.0.1:8000"])
 def test_check_deploy_reports_nothing_with_debug_off_and_a_real_key(site_url):
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING", DEBUG="0", SECRET_KEY=REAL_KEY, SITE_URL=site_url
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=REAL_KEY,
+        SITE_URL=site_url,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,14 @@ def load_settings(monkeypatch):
     """Import the settings module afresh under the given environment."""
 
     def load(**env: str):
-        for key in ("DEBUG", "SITE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_URL"):
+        for key in (
+            "DEBUG",
+            "SITE_URL",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "EMAIL_URL",
+        ):
             monkeypatch.delenv(key, raising=False)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -63,7 +70,7 @@ def test_reads_database_and_email_urls(load_settings):
 
 
 def test_a_bad_boolean_fails_loudly(load_settings):
-    with pytest.raises(ImproperlyConfigured, match="DEBUG must be one of .*; not 'maybe'"):
+    with pytest.raises(ImproperlyConfigured, match=r"DEBUG must be one of .*; not 'maybe'"):
         load_settings(DEBUG="maybe")
 
 

@@ -132,9 +132,7 @@ class TestMaterializeSeries:
         assert starts(series)[0] == datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
         assert all(start.weekday() == 4 for start in starts(series))
 
-    def test_rule_change_cancels_instead_of_removing_a_meeting_someone_answered(
-        self, frozen_now
-    ):
+    def test_rule_change_cancels_instead_of_removing_a_meeting_someone_answered(self, frozen_now):
         series = SeriesFactory()
         services.materialize_series(series=series)
         answered = series.meetings.order_by("starts_at").first()
@@ -252,7 +250,9 @@ class TestMoveMeeting:
 
     def test_can_change_the_end_too(self, meeting):
         moved = services.move_meeting(
-            meeting=meeting, starts_at=meeting.starts_at, ends_at=meeting.starts_at + timedelta(hours=2)
+            meeting=meeting,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.starts_at + timedelta(hours=2),
         )
 
         assert (moved.duration, moved.sequence) == (timedelta(hours=2), 1)

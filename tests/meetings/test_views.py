@@ -3,7 +3,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.urls import reverse
 
 from meetings import services
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -46,14 +45,18 @@ class TestSchedule:
 
         text = text_of(response)
         assert response.status_code == 200
-        assert "Monday 14 December 2026 CoP-F East CoP-F East 19:30–21:00 IST (14:00–15:30 UTC)" in text
+        assert (
+            "Monday 14 December 2026 CoP-F East CoP-F East 19:30–21:00 IST (14:00–15:30 UTC)"
+            in text
+        )
         assert "Times are shown in Asia/Kolkata (as you picked)" in text
 
     def test_shows_a_meeting_in_new_york_time(self, client, west):
         response = client.get("/", {"tz": "America/New_York"})
 
-        assert "Monday 14 December 2026 CoP-F West CoP-F West 13:30–15:00 EST (18:30–20:00 UTC)" in (
-            text_of(response)
+        assert (
+            "Monday 14 December 2026 CoP-F West CoP-F West 13:30–15:00 EST (18:30–20:00 UTC)"
+            in (text_of(response))
         )
 
     def test_the_date_changes_in_sydney(self, client, west):
@@ -106,7 +109,13 @@ class TestSchedule:
 
     @pytest.mark.parametrize(
         "value",
-        ["Mars/Base", "../../etc/passwd", "x" * 500, "Europe/Berlin\r\nSet-Cookie: a=b", "<script>"],
+        [
+            "Mars/Base",
+            "../../etc/passwd",
+            "x" * 500,
+            "Europe/Berlin\r\nSet-Cookie: a=b",
+            "<script>",
+        ],
     )
     def test_an_unknown_zone_falls_back_to_utc_with_a_note(self, client, east, value):
         response = client.get("/", {"tz": value})
@@ -236,8 +245,8 @@ class TestSeriesDetail:
             ("Mon 12 Apr 2027", "09:00 EST"),
             ("Mon 8 Nov 2027", "10:00 EDT"),
         ]
-        assert (
-            "Clocks change: your local time was 09:00 EST at the meeting before." in text_of(response)
+        assert "Clocks change: your local time was 09:00 EST at the meeting before." in text_of(
+            response
         )
 
     def test_marks_nothing_in_kolkata_where_clocks_never_change(self, client, east):
@@ -260,7 +269,9 @@ class TestMeetingDetail:
         response = client.get(meeting.get_absolute_url(), {"tz": "Australia/Sydney"})
 
         text = text_of(response)
-        assert "When (your time) Tuesday 15 December 2026, 05:30–07:00 AEDT (Australia/Sydney)" in text
+        assert (
+            "When (your time) Tuesday 15 December 2026, 05:30–07:00 AEDT (Australia/Sydney)" in text
+        )
         assert "In UTC Mon 14 Dec 2026, 18:30–20:00 UTC" in text
         assert "Status Scheduled" in text
         assert "Series CoP-F West" in text
