@@ -238,7 +238,7 @@ def _check_list(
         return
     for item in parts[key].split(","):
         digits = item[1:] if signed and item[:1] in "+-" else item
-        if not digits.isdigit() or not 1 <= int(digits) <= highest:
+        if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= highest:
             low = f"-{highest} to -1 or " if signed else ""
             raise RuleError(f"{key}={item} is not {what} ({low}1 to {highest}).")
 
@@ -247,7 +247,7 @@ def _check_number(parts: dict[str, str], key: str, low: int, high: int) -> None:
     if key not in parts:
         return
     value = parts[key]
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise RuleError(f"{key} must be a whole number from {low} to {high}, not {value}.")
 
 

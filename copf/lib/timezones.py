@@ -62,7 +62,17 @@ def legacy_names() -> dict[str, str]:
         _, target, link = line.split()
         if link not in own_names and link != "UTC":
             links[link] = "UTC" if target == "Etc/UTC" else target
-    return links | EXTRA_LEGACY_NAMES
+    links |= EXTRA_LEGACY_NAMES
+    # Some links lead to another link (Greenwich → Etc/GMT → UTC): follow them to the end.
+    return {link: _follow(links, target) for link, target in links.items()}
+
+
+def _follow(links: dict[str, str], name: str) -> str:
+    seen = set()
+    while name in links and name not in seen:
+        seen.add(name)
+        name = links[name]
+    return name
 
 
 def parse_timezone(name: str) -> zoneinfo.ZoneInfo | None:
