@@ -189,7 +189,9 @@ def _apply_changes(meeting: Meeting, *, detach: bool = False, **changes: object)
 
 
 def _locked(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+    return (
+        Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
+    )
 
 
 def _end_of(
