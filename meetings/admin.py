@@ -95,6 +95,16 @@ class UpcomingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time read with no zone, so the zone the admin picks is the only one applied
+    (Django would otherwise read it in the admin's own zone and refuse its DST gaps)."""
+
+    def to_python(self, value: object) -> datetime | None:
+        with timezone.override(UTC):
+            result = super().to_python(value)
+        return result.replace(tzinfo=None) if result else result
+
+
 class MeetingAdminForm(forms.ModelForm):
     """Times are entered as wall-clock time in a zone the admin picks, stored in UTC."""
 
@@ -103,7 +113,7 @@ class MeetingAdminForm(forms.ModelForm):
         use_pytz=False,
         help_text="The zone of the start time you enter. It is stored in UTC.",
     )
-    local_start = forms.DateTimeField(
+    local_start = WallClockDateTimeField(
         label="Starts (in that zone)",
         help_text="YYYY-MM-DD HH:MM",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

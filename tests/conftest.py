@@ -21,3 +21,9 @@ def meeting(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hashing with PBKDF2 makes every factory user cost ~0.2 s; tests don't need the strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

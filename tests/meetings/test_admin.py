@@ -1,0 +1,621 @@
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from meetings.models import Meeting, Series
+from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+
+ADD_MEETING_URL = reverse("admin:meetings_meeting_add")
+MEETING_LIST_URL = reverse("admin:meetings_meeting_changelist")
+ADD_SERIES_URL = reverse("admin:meetings_series_add")
+
+
+def change_meeting_url(meeting: Meeting) -> str:
+    return reverse("admin:meetings_meeting_change", args=[meeting.pk])
+
+
+def change_series_url(series: Series) -> str:
+    return reverse("admin:meetings_series_change", args=[series.pk])
+
+
+def extra_meeting_data(**overrides: object) -> dict[str, object]:
+    data = {
+        "series": "",
+        "title": "Extra practice circle",
+        "description": "",
+        "join_url": "",
+        "capacity": "",
+        "time_zone": "UTC",
+        "local_start": "2027-03-01T14:00",
+        "duration_minutes": "60",
+    }
+    data.update(overrides)
+    return data
+
+
+def series_data(**overrides: object) -> dict[str, object]:
+    data = {
+        "name": "CoP-F East",
+        "slug": "cop-f-east",
+        "description": "",
+        "join_url": "https://meet.example.org/copf",
+        "capacity": "",
+        "rrule": "FREQ=MONTHLY;BYDAY=2MO",
+        "anchor_timezone": "UTC",
+        "start_date": "2023-05-08",
+        "start_time": "14:00",
+        "duration": "01:30:00",
+    }
+    data.update(overrides)
+    return data
+
+
+def form_data_from(response) -> dict[str, object]:
+    """The admin form's fields with the values the page shows, as a browser would post them."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            data[name] = ""
+        elif isinstance(value, datetime):
+            data[name] = f"{value:%Y-%m-%dT%H:%M}"
+        else:
+            data[name] = str(getattr(value, "key", value))
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def changelist_titles(response) -> list[str]:
+    return [meeting.title for meeting in response.context["cl"].result_list]
+
+
+def cancel_selected(client, meetings: list[Meeting]):
+    return client.post(
+        MEETING_LIST_URL,
+        {"action": "cancel_selected", "_selected_action": [meeting.pk for meeting in meetings]},
+        follow=True,
+    )
+
+
+# Scheduling an extra meeting
+
+
+def test_extra_meeting_entered_in_kolkata_time_is_stored_in_utc(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Kolkata", local_start="2027-03-01T19:30"),
+    )
+
+    assert response.status_code == 302
+    meeting = Meeting.objects.get()
+    assert meeting.is_extra is True
+    assert meeting.series is None
+    assert meeting.title == "Extra practice circle"
+    assert meeting.starts_at == datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
+    assert meeting.ends_at == datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
+    assert meeting.original_start == meeting.starts_at
+    assert meeting.sequence == 0
+    assert meeting.status == Meeting.Status.SCHEDULED
+
+
+def test_extra_meeting_success_message_shows_the_time_in_utc(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Kolkata", local_start="2027-03-01T19:30"),
+        follow=True,
+    )
+
+    meeting = Meeting.objects.get()
+    assert messages_of(response) == [
+        "“Extra practice circle” is on Mon 01 Mar 2027, 14:00 UTC (ends 15:00 UTC).",
+        f'The meeting “<a href="{change_meeting_url(meeting)}">'
+        "Extra practice circle (2027-03-01 14:00 UTC)</a>” was added successfully.",
+    ]
+    assertContains(response, "“Extra practice circle” is on Mon 01 Mar 2027, 14:00 UTC")
+
+
+def test_extra_meeting_entered_in_berlin_summer_time_is_two_hours_ahead_of_utc(client, staff):
+    client.force_login(staff)
+
+    client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Europe/Berlin", local_start="2027-07-05T19:30"),
+    )
+
+    meeting = Meeting.objects.get()
+    assert meeting.starts_at == datetime(2027, 7, 5, 17, 30, tzinfo=UTC)
+    assert meeting.ends_at == datetime(2027, 7, 5, 18, 30, tzinfo=UTC)
+
+
+def test_extra_meeting_entered_in_berlin_winter_time_is_one_hour_ahead_of_utc(client, staff):
+    client.force_login(staff)
+
+    client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Europe/Berlin", local_start="2027-03-27T19:30"),
+    )
+
+    meeting = Meeting.objects.get()
+    assert meeting.starts_at == datetime(2027, 3, 27, 18, 30, tzinfo=UTC)
+
+
+def test_extra_meeting_in_the_repeated_autumn_hour_is_the_first_of_the_two(client, staff):
+    client.force_login(staff)
+
+    client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Europe/Berlin", local_start="2027-10-31T02:30"),
+    )
+
+    meeting = Meeting.objects.get()
+    assert meeting.starts_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+def test_extra_meeting_entered_in_sydney_summer_time(client, staff):
+    client.force_login(staff)
+
+    client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Australia/Sydney", local_start="2027-01-11T09:00"),
+    )
+
+    meeting = Meeting.objects.get()
+    assert meeting.starts_at == datetime(2027, 1, 10, 22, 0, tzinfo=UTC)
+
+
+def test_extra_meeting_at_a_skipped_local_time_is_refused_and_creates_nothing(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Europe/Berlin", local_start="2027-03-28T02:30"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "local_start": ["2027-03-28 02:30 does not exist in Europe/Berlin: clocks skip it."]
+    }
+    assertContains(response, "2027-03-28 02:30 does not exist in Europe/Berlin: clocks skip it.")
+    assert Meeting.objects.count() == 0
+
+
+def test_extra_meeting_time_is_read_in_the_picked_zone_not_the_admins_own_zone(client, db):
+    # 02:30 on 28 March 2027 is skipped in Berlin but exists in Kolkata, the zone picked.
+    admin_in_berlin = UserFactory(is_staff=True, is_superuser=True, timezone="Europe/Berlin")
+    client.force_login(admin_in_berlin)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Kolkata", local_start="2027-03-28T02:30"),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    meeting = Meeting.objects.get()
+    assert meeting.starts_at == datetime(2027, 3, 27, 21, 0, tzinfo=UTC)
+
+
+def test_extra_meeting_can_belong_to_a_series(client, staff, series):
+    client.force_login(staff)
+
+    client.post(ADD_MEETING_URL, extra_meeting_data(series=series.pk))
+
+    meeting = Meeting.objects.get()
+    assert meeting.series == series
+    assert meeting.is_extra is True
+
+
+# Editing and moving one meeting
+
+
+def test_moving_a_meeting_changes_its_times_detaches_it_and_bumps_sequence_once(
+    client, staff, meeting
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(time_zone="Asia/Kolkata", local_start="2027-01-18T21:30")
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.starts_at == datetime(2027, 1, 18, 16, 0, tzinfo=UTC)
+    assert meeting.ends_at == datetime(2027, 1, 18, 17, 30, tzinfo=UTC)
+    assert meeting.original_start == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
+    assert meeting.detached is True
+    assert meeting.sequence == 1
+
+
+def test_change_form_shows_the_start_in_utc(client, staff, meeting):
+    client.force_login(staff)
+
+    response = client.get(change_meeting_url(meeting))
+
+    data = form_data_from(response)
+    assert (data["time_zone"], data["local_start"], data["duration_minutes"]) == (
+        "UTC",
+        "2027-01-11T14:00",
+        "90",
+    )
+    assertContains(response, '<div class="readonly">Mon 11 Jan 2027, 14:00 UTC</div>', count=2)
+
+
+def test_saving_the_change_form_unchanged_keeps_the_sequence(client, staff, meeting):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.starts_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
+    assert meeting.ends_at == datetime(2027, 1, 11, 15, 30, tzinfo=UTC)
+    assert meeting.sequence == 0
+    assert meeting.detached is False
+
+
+def test_saving_unchanged_a_meeting_in_the_admins_own_dst_gap_keeps_it(client, db):
+    # The form shows 02:30 UTC; that wall-clock time is skipped in the admin's own zone.
+    meeting = MeetingFactory(starts_at=datetime(2027, 3, 28, 2, 30, tzinfo=UTC))
+    admin_in_berlin = UserFactory(is_staff=True, is_superuser=True, timezone="Europe/Berlin")
+    client.force_login(admin_in_berlin)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    meeting.refresh_from_db()
+    assert meeting.starts_at == datetime(2027, 3, 28, 2, 30, tzinfo=UTC)
+    assert meeting.sequence == 0
+
+
+def test_changing_only_the_title_bumps_sequence(client, staff, meeting):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["title"] = "Harvest circle"
+
+    client.post(change_meeting_url(meeting), data)
+
+    meeting.refresh_from_db()
+    assert meeting.title == "Harvest circle"
+    assert meeting.sequence == 1
+    assert meeting.detached is True
+
+
+def test_changing_only_the_description_keeps_the_sequence(client, staff, meeting):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["description"] = "Bring a question about consent decisions."
+
+    client.post(change_meeting_url(meeting), data)
+
+    meeting.refresh_from_db()
+    assert meeting.description == "Bring a question about consent decisions."
+    assert meeting.sequence == 0
+
+
+def test_a_cancelled_meeting_cannot_be_moved_from_the_change_form(client, staff):
+    meeting = MeetingFactory(status=Meeting.Status.CANCELLED, sequence=1)
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["local_start"] = "2027-01-18T14:00"
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.context["adminform"].form.errors == {
+        "local_start": ["A cancelled meeting cannot be moved."]
+    }
+    meeting.refresh_from_db()
+    assert meeting.starts_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
+    assert meeting.sequence == 1
+
+
+# Cancelling
+
+
+def test_cancel_selected_cancels_the_meetings_and_bumps_their_sequence_once(client, staff):
+    first = MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+    second = MeetingFactory(starts_at=datetime(2027, 2, 8, 14, 0, tzinfo=UTC))
+    untouched = MeetingFactory(starts_at=datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
+    client.force_login(staff)
+
+    response = cancel_selected(client, [first, second])
+
+    assert messages_of(response) == ["Cancelled 2 meeting(s)."]
+    rows = Meeting.objects.order_by("starts_at").values_list("pk", "status", "sequence", "detached")
+    assert list(rows) == [
+        (first.pk, "cancelled", 1, True),
+        (second.pk, "cancelled", 1, True),
+        (untouched.pk, "scheduled", 0, False),
+    ]
+
+
+def test_cancel_selected_again_changes_nothing(client, staff, meeting):
+    client.force_login(staff)
+    cancel_selected(client, [meeting])
+    meeting.refresh_from_db()
+    updated_at = meeting.updated_at
+
+    response = cancel_selected(client, [meeting])
+
+    assert messages_of(response) == ["Cancelled 0 meeting(s)."]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence, meeting.updated_at) == (
+        "cancelled",
+        1,
+        updated_at,
+    )
+
+
+# The meeting list
+
+
+def test_status_filter_lists_only_cancelled_meetings(client, staff):
+    MeetingFactory(title="Still on")
+    MeetingFactory(title="Called off", status=Meeting.Status.CANCELLED)
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL, {"status": "cancelled"})
+
+    assert changelist_titles(response) == ["Called off"]
+    assertContains(response, "Called off")
+    assert "Still on" not in response.content.decode()
+
+
+def test_series_filter_lists_only_that_series(client, staff):
+    east = SeriesFactory(name="CoP-F East")
+    west = SeriesFactory(name="CoP-F West")
+    MeetingFactory(series=east, title="East in January")
+    MeetingFactory(series=west, title="West in January")
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL, {"series__id__exact": east.pk})
+
+    assert changelist_titles(response) == ["East in January"]
+
+
+@time_machine.travel(datetime(2027, 1, 11, 15, 0, tzinfo=UTC), tick=False)
+def test_upcoming_filter_lists_meetings_not_yet_over(client, staff):
+    MeetingFactory(title="Over", starts_at=datetime(2027, 1, 11, 13, 0, tzinfo=UTC))
+    MeetingFactory(title="Running", starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+    MeetingFactory(title="Next week", starts_at=datetime(2027, 1, 18, 14, 0, tzinfo=UTC))
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL, {"when": "upcoming"})
+
+    assert changelist_titles(response) == ["Running", "Next week"]
+
+
+@time_machine.travel(datetime(2027, 1, 11, 15, 0, tzinfo=UTC), tick=False)
+def test_past_filter_lists_meetings_that_are_over(client, staff):
+    MeetingFactory(title="Last month", starts_at=datetime(2026, 12, 14, 14, 0, tzinfo=UTC))
+    MeetingFactory(title="Just ended", starts_at=datetime(2027, 1, 11, 13, 30, tzinfo=UTC))
+    MeetingFactory(title="Running", starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL, {"when": "past"})
+
+    assert changelist_titles(response) == ["Last month", "Just ended"]
+
+
+def test_search_finds_meetings_by_title(client, staff):
+    MeetingFactory(title="Harvest circle")
+    MeetingFactory(title="Consent practice")
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL, {"q": "Harvest"})
+
+    assert changelist_titles(response) == ["Harvest circle"]
+
+
+def test_meeting_list_shows_the_start_in_utc(client, staff, meeting):
+    client.force_login(staff)
+
+    response = client.get(MEETING_LIST_URL)
+
+    assertContains(
+        response, '<td class="field-start_utc">Mon 11 Jan 2027, 14:00 UTC</td>', html=True
+    )
+
+
+def test_meeting_list_query_count_does_not_grow_with_rows(client, staff, series):
+    client.force_login(staff)
+    MeetingFactory(series=series)
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(MEETING_LIST_URL)
+    for week in range(1, 10):
+        MeetingFactory(
+            series=SeriesFactory(),
+            starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC) + timedelta(weeks=week),
+        )
+
+    with CaptureQueriesContext(connection) as many_rows:
+        response = client.get(MEETING_LIST_URL)
+
+    assert len(response.context["cl"].result_list) == 10
+    assert len(many_rows) == len(one_row)
+
+
+# Series
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_adding_a_series_materializes_a_year_of_meetings(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(), follow=True)
+
+    series = Series.objects.get()
+    starts = list(series.meetings.values_list("starts_at", flat=True))
+    assert len(starts) == 12
+    assert (starts[0], starts[-1]) == (
+        datetime(2026, 12, 14, 14, 0, tzinfo=UTC),
+        datetime(2027, 11, 8, 14, 0, tzinfo=UTC),
+    )
+    assert messages_of(response)[0] == "Meetings: 12 created, 0 updated, 0 removed, 0 cancelled."
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_adding_a_series_anchored_in_berlin_keeps_berlin_wall_clock_time(client, staff):
+    client.force_login(staff)
+
+    client.post(ADD_SERIES_URL, series_data(anchor_timezone="Europe/Berlin"))
+
+    starts = Series.objects.get().meetings.values_list("starts_at", flat=True)
+    assert list(starts[2:5]) == [
+        datetime(2027, 2, 8, 13, 0, tzinfo=UTC),
+        datetime(2027, 3, 8, 13, 0, tzinfo=UTC),
+        datetime(2027, 4, 12, 12, 0, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rrule", "error"),
+    [
+        (
+            "FREQ=HOURLY",
+            "FREQ=HOURLY is more frequent than daily; meetings repeat at most daily.",
+        ),
+        (
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "This rule produces no meeting within 10 years of the start date "
+            "(check the days, months, COUNT and UNTIL).",
+        ),
+    ],
+)
+def test_adding_a_series_with_an_unusable_rule_shows_the_error_and_creates_nothing(
+    client, staff, rrule, error
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(rrule=rrule))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"rrule": [error]}
+    assertContains(response, error)
+    assert Series.objects.count() == 0
+    assert Meeting.objects.count() == 0
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_series_change_page_previews_the_next_meetings_in_utc(client, staff, series):
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assertContains(
+        response,
+        "<ul>"
+        "<li>Mon 14 Dec 2026, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 11 Jan 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 08 Feb 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 08 Mar 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 12 Apr 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 10 May 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 14 Jun 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "<li>Mon 12 Jul 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
+        "</ul>",
+        html=True,
+    )
+
+
+def test_series_change_page_states_the_rule_in_plain_words(client, staff, series):
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assertContains(
+        response,
+        '<div class="readonly">Every month on the second Monday, 14:00–15:30 UTC</div>',
+        html=True,
+    )
+
+
+@time_machine.travel(datetime(2027, 1, 20, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_anchored_in_berlin_moves_in_utc_when_berlin_clocks_change(client, staff):
+    series = SeriesFactory(
+        rrule="FREQ=MONTHLY;BYDAY=2MO",
+        anchor_timezone="Europe/Berlin",
+        start_date=date(2023, 5, 8),
+        start_time=time(14, 0),
+    )
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assertContains(
+        response,
+        '<div class="readonly">Every month on the second Monday, 14:00–15:30 Europe/Berlin time'
+        "</div>",
+        html=True,
+    )
+    assertContains(
+        response, "<li>Mon 08 Mar 2027, 13:00 UTC (14:00 CET in Europe/Berlin)</li>", html=True
+    )
+    assertContains(
+        response, "<li>Mon 12 Apr 2027, 12:00 UTC (14:00 CEST in Europe/Berlin)</li>", html=True
+    )
+
+
+def test_series_add_page_says_preview_comes_after_saving(client, staff):
+    client.force_login(staff)
+
+    response = client.get(ADD_SERIES_URL)
+
+    assertContains(response, '<div class="readonly">Shown after saving.</div>', count=2, html=True)
+
+
+# The Organizers group
+
+
+def test_organizers_group_may_manage_exactly_series_and_meetings(db):
+    group = Group.objects.get(name="Organizers")
+
+    permissions = {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in group.permissions.all()
+    }
+
+    assert permissions == {
+        "meetings.add_series",
+        "meetings.change_series",
+        "meetings.delete_series",
+        "meetings.view_series",
+        "meetings.add_meeting",
+        "meetings.change_meeting",
+        "meetings.delete_meeting",
+        "meetings.view_meeting",
+    }
+
+
+def test_organizer_can_open_the_meeting_list(client, db):
+    organizer = UserFactory(is_staff=True)
+    organizer.groups.add(Group.objects.get(name="Organizers"))
+    client.force_login(organizer)
+
+    response = client.get(MEETING_LIST_URL)
+
+    assert response.status_code == 200
+
+
+def test_organizer_cannot_open_the_user_admin(client, db):
+    organizer = UserFactory(is_staff=True)
+    organizer.groups.add(Group.objects.get(name="Organizers"))
+    client.force_login(organizer)
+
+    response = client.get(reverse("admin:members_user_changelist"))
+
+    assert response.status_code == 403
