@@ -40,6 +40,7 @@ migrate: install
 	python manage.py collectstatic --noinput -v0
 	mkdir -p var
 	python manage.py migrate --noinput
+	python manage.py createcachetable
 
 seed: install
 	python manage.py seed_copf

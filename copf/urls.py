@@ -9,5 +9,7 @@ admin.site.site_title = "CoP-F admin"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("members.urls")),
     path("", include("meetings.urls")),
 ]

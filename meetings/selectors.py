@@ -2,18 +2,27 @@
 
 from datetime import datetime
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from .models import Meeting, MeetingQuerySet, Series
 
 
 def upcoming_meetings(
-    *, now: datetime | None = None, series: Series | None = None
+    *, now: datetime | None = None, series: Series | None = None, viewer: object = None
 ) -> MeetingQuerySet:
-    """Meetings that have not ended yet, soonest first, cancelled ones included."""
+    """Meetings that have not ended yet, soonest first, cancelled ones included.
+
+    With a signed-in `viewer`, each meeting carries `viewer_rsvps`: their own answer, if any.
+    """
     meetings = Meeting.objects.upcoming(now=now or timezone.now()).select_related("series")
     if series is not None:
         meetings = meetings.filter(series=series)
+    if viewer is not None and viewer.is_authenticated:
+        answers = Meeting.rsvps.field.model.objects.filter(user=viewer)
+        meetings = meetings.prefetch_related(
+            Prefetch("rsvps", queryset=answers, to_attr="viewer_rsvps")
+        )
     return meetings.order_by("starts_at", "pk")
 
 

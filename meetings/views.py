@@ -8,7 +8,7 @@ from .models import Meeting, Series
 
 def schedule(request: HttpRequest) -> HttpResponse:
     zone = request.viewer_timezone.zone
-    meetings = list(selectors.upcoming_meetings())
+    meetings = list(selectors.upcoming_meetings(viewer=request.user))
     return render(
         request,
         "meetings/schedule.html",
@@ -19,7 +19,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug)
     zone = request.viewer_timezone.zone
-    upcoming = list(selectors.upcoming_meetings(series=series))
+    upcoming = list(selectors.upcoming_meetings(series=series, viewer=request.user))
     previous = selectors.previous_meeting(meeting=upcoming[0]) if upcoming else None
     return render(
         request,
@@ -29,6 +29,9 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "schedule_text": display.series_schedule(series),
             "anchor_text": display.anchor_explanation(series.anchor_zone, around=timezone.now()),
             "meetings": display.mark_clock_changes(upcoming, zone, previous=previous),
+            "following": (
+                request.user.is_authenticated and series.follows.filter(user=request.user).exists()
+            ),
         },
     )
 

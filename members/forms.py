@@ -1,6 +1,99 @@
+from allauth.core import context as allauth_context
+from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
+
+from copf.lib.timezones import canonical_timezone_name, picker_timezone_names
 
 from .models import User
+
+
+class TimezoneNameField(forms.ChoiceField):
+    """A zone picker that also accepts legacy and differently-cased names, storing the
+    current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
+
+    default_error_messages = {
+        "unknown": "“%(value)s” is not a time zone we know. Pick one from the list, "
+        "for example Europe/Berlin or Asia/Kolkata."
+    }
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("label", "Time zone")
+        super().__init__(choices=[(name, name) for name in picker_timezone_names()], **kwargs)
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value)
+        if not text:
+            return text
+        canonical = canonical_timezone_name(text)
+        if canonical is None:
+            raise forms.ValidationError(
+                self.error_messages["unknown"], code="unknown", params={"value": text[:64]}
+            )
+        return canonical
+
+    def valid_value(self, value: str) -> bool:
+        return canonical_timezone_name(value) is not None
+
+
+class SignupForm(forms.Form):
+    """The extra sign-up fields; allauth's own form adds e-mail and password."""
+
+    display_name = forms.CharField(
+        max_length=100, help_text="How other members see you, e.g. your first name."
+    )
+    timezone = TimezoneNameField(help_text="Filled in from your browser; change it if it's wrong.")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # allauth builds this form without the request; its middleware keeps it at hand.
+        viewer = getattr(getattr(allauth_context, "request", None), "viewer_timezone", None)
+        self.fields["timezone"].initial = viewer.name if viewer else "UTC"
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        user.display_name = self.cleaned_data["display_name"]
+        user.timezone = self.cleaned_data["timezone"]
+        user.save(update_fields=["display_name", "timezone"])
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = TimezoneNameField()
+
+    class Meta:
+        model = User
+        fields = (
+            "display_name",
+            "timezone",
+            "reminders_enabled",
+            "remind_day_before",
+            "remind_hour_before",
+            "remind_followed_series",
+            "notify_extra_meetings",
+        )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["timezone"] = str(self.instance.timezone)
+
+
+class RsvpForm(forms.Form):
+    response = forms.ChoiceField(
+        choices=[("yes", "Yes"), ("maybe", "Maybe"), ("no", "No")],
+        error_messages={"invalid_choice": "Answer yes, maybe or no."},
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    confirm = forms.CharField(
+        label="Type DELETE to confirm",
+        help_text="Your account and all your answers are deleted at once. This cannot be undone.",
+    )
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"]
+        if value.strip() != "DELETE":
+            raise forms.ValidationError("Type DELETE in capitals to confirm.")
+        return value
 
 
 class UserAdminCreationForm(AdminUserCreationForm):

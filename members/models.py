@@ -43,6 +43,17 @@ class User(AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
     display_name = models.CharField(max_length=100, blank=True)
     timezone = TimeZoneField(default="UTC", use_pytz=False)
+    reminders_enabled = models.BooleanField(
+        "send me reminders", default=True, help_text="The off switch for every reminder."
+    )
+    remind_day_before = models.BooleanField("one day before", default=True)
+    remind_hour_before = models.BooleanField("one hour before", default=True)
+    remind_followed_series = models.BooleanField(
+        "also for meetings of series I follow",
+        default=True,
+        help_text="Otherwise only for meetings you answered yes or maybe.",
+    )
+    notify_extra_meetings = models.BooleanField("tell me about extra meetings", default=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -65,8 +76,38 @@ class User(AbstractUser):
         return self.display_name or self.email
 
 
+class Follow(models.Model):
+    """A member follows a series: its meetings come to their calendar and reminders."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follows")
+    series = models.ForeignKey("meetings.Series", on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "series"], name="follow_once_per_series"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.series}"
+
+
+class RsvpQuerySet(models.QuerySet["Rsvp"]):
+    def holding_seats(self) -> "RsvpQuerySet":
+        return self.filter(response=Rsvp.Response.YES, waitlisted_at__isnull=True)
+
+    def waitlisted(self) -> "RsvpQuerySet":
+        return self.filter(response=Rsvp.Response.YES, waitlisted_at__isnull=False).order_by(
+            "waitlisted_at", "pk"
+        )
+
+
 class Rsvp(models.Model):
-    """A member's answer to one meeting: one row per (meeting, member)."""
+    """A member's answer to one meeting: one row per (meeting, member).
+
+    A `yes` to a full meeting waits on the waitlist (`waitlisted_at` set) until a seat
+    frees up; the earliest waiting answer is promoted first.
+    """
 
     class Response(models.TextChoices):
         YES = "yes", "Yes"
@@ -76,13 +117,30 @@ class Rsvp(models.Model):
     meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="rsvps")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="rsvps")
     response = models.CharField(max_length=5, choices=Response.choices)
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RsvpQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["meeting", "user"], name="rsvp_one_per_member"),
+            models.CheckConstraint(
+                condition=models.Q(waitlisted_at__isnull=True) | models.Q(response="yes"),
+                name="rsvp_only_yes_waits",
+            ),
         ]
+        indexes = [models.Index(fields=["meeting", "response"])]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.meeting}: {self.response}"
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.response == self.Response.YES and self.waitlisted_at is None
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.waitlisted_at is not None

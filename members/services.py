@@ -1,0 +1,171 @@
+"""What members do with the schedule: answer meetings, follow series, leave."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from meetings.models import Meeting, Series
+
+from .models import Follow, Rsvp, User
+
+logger = logging.getLogger(__name__)
+
+
+class RsvpRefused(Exception):
+    """An answer we cannot take; the message is fit to show to the member."""
+
+
+@dataclass
+class RsvpResult:
+    rsvp: Rsvp
+    changed: bool
+    promoted: list[Rsvp] = field(default_factory=list)
+
+    @property
+    def waitlist_position(self) -> int | None:
+        return waitlist_position(rsvp=self.rsvp)
+
+
+def is_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def set_rsvp(
+    *, user: User, meeting: Meeting, response: str, now: datetime | None = None
+) -> RsvpResult:
+    """Record a member's answer; one row per (meeting, member), capacity never exceeded.
+
+    The meeting row is locked for the whole check-and-write, so concurrent answers to one
+    meeting are taken one at a time (on SQLite the IMMEDIATE transaction does the same).
+    Answering again with the same response changes nothing.
+    """
+    response = Rsvp.Response(response)
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = lock_meeting(meeting)
+        if meeting.is_cancelled:
+            raise RsvpRefused("This meeting was cancelled, so it takes no answers.")
+        if meeting.starts_at <= now:
+            raise RsvpRefused("This meeting has already started, so answers are closed.")
+        rsvp = Rsvp.objects.filter(meeting=meeting, user=user).first()
+        if rsvp is not None and rsvp.response == response:
+            return RsvpResult(rsvp=rsvp, changed=False)
+        was_holding_seat = rsvp is not None and rsvp.holds_seat
+        waitlisted_at = None
+        if response == Rsvp.Response.YES and not _has_free_seat(meeting):
+            waitlisted_at = now
+        if rsvp is None:
+            rsvp = Rsvp.objects.create(
+                meeting=meeting, user=user, response=response, waitlisted_at=waitlisted_at
+            )
+        else:
+            rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
+            rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
+        promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
+    return RsvpResult(rsvp=rsvp, changed=True, promoted=promoted)
+
+
+def lock_meeting(meeting: Meeting) -> Meeting:
+    """The guard against overbooking: hold the meeting's row lock until commit."""
+    return (
+        Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
+    )
+
+
+def seats_taken(meeting: Meeting) -> int:
+    return Rsvp.objects.filter(meeting=meeting).holding_seats().count()
+
+
+def _has_free_seat(meeting: Meeting) -> bool:
+    capacity = meeting.effective_capacity
+    return capacity is None or seats_taken(meeting) < capacity
+
+
+def promote_waitlist(*, meeting: Meeting, now: datetime | None = None) -> list[Rsvp]:
+    """Give free seats to the earliest waiting answers. Call with the meeting locked."""
+    now = now or timezone.now()
+    promoted = []
+    for rsvp in Rsvp.objects.filter(meeting=meeting).waitlisted():
+        if not _has_free_seat(meeting):
+            break
+        rsvp.waitlisted_at, rsvp.promoted_at = None, now
+        rsvp.save(update_fields=["waitlisted_at", "promoted_at", "updated_at"])
+        promoted.append(rsvp)
+        logger.info("Promoted %s from the waitlist of meeting %s", rsvp.user_id, meeting.pk)
+    return promoted
+
+
+def waitlist_position(*, rsvp: Rsvp) -> int | None:
+    """1 for the first in line; None when the answer is not waiting."""
+    if not rsvp.is_waitlisted:
+        return None
+    return (
+        Rsvp.objects.filter(meeting_id=rsvp.meeting_id)
+        .waitlisted()
+        .filter(waitlisted_at__lte=rsvp.waitlisted_at)
+        .exclude(waitlisted_at=rsvp.waitlisted_at, pk__gt=rsvp.pk)
+        .count()
+    )
+
+
+def follow_series(*, user: User, series: Series) -> Follow:
+    follow, _ = Follow.objects.get_or_create(user=user, series=series)
+    return follow
+
+
+def unfollow_series(*, user: User, series: Series) -> None:
+    Follow.objects.filter(user=user, series=series).delete()
+
+
+def delete_account(*, user: User) -> None:
+    """Delete the member and their answers, handing their seats to the waitlist."""
+    with transaction.atomic():
+        meeting_ids = list(
+            Rsvp.objects.filter(user=user).holding_seats().values_list("meeting_id", flat=True)
+        )
+        user.delete()
+        for meeting in Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"):
+            promote_waitlist(meeting=lock_meeting(meeting))
+
+
+def export_data(*, user: User) -> dict[str, object]:
+    """Everything we hold about a member, for "download my data"."""
+    rsvps = Rsvp.objects.filter(user=user).select_related("meeting").order_by("meeting__starts_at")
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "timezone": str(user.timezone),
+        "date_joined": user.date_joined.isoformat(),
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "preferences": {
+            "reminders_enabled": user.reminders_enabled,
+            "remind_day_before": user.remind_day_before,
+            "remind_hour_before": user.remind_hour_before,
+            "remind_followed_series": user.remind_followed_series,
+            "notify_extra_meetings": user.notify_extra_meetings,
+        },
+        "follows": [
+            follow.series.slug
+            for follow in Follow.objects.filter(user=user).select_related("series").order_by("pk")
+        ],
+        "rsvps": [
+            {
+                "meeting": rsvp.meeting.title,
+                "meeting_id": rsvp.meeting_id,
+                "starts_at": rsvp.meeting.starts_at.isoformat(),
+                "response": rsvp.response,
+                "waitlisted": rsvp.is_waitlisted,
+                "answered_at": rsvp.created_at.isoformat(),
+                "updated_at": rsvp.updated_at.isoformat(),
+            }
+            for rsvp in rsvps
+        ],
+    }

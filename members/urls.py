@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("meetings/<int:pk>/rsvp/", views.rsvp, name="rsvp"),
+    path("series/<slug:slug>/follow/", views.follow, name="follow"),
+    path("me/", views.profile, name="profile"),
+    path("me/data.json", views.export, name="export"),
+    path("me/delete/", views.delete_account, name="delete_account"),
+]

@@ -1,0 +1,157 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from meetings.models import Meeting, Series
+
+from . import selectors, services
+from .forms import DeleteAccountForm, ProfileForm, RsvpForm
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` field if it points back into this site, else the fallback."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def refuse(request: HttpRequest, meeting: Meeting, message: str, *, status: int) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    return render(
+        request,
+        "members/rsvp_refused.html",
+        {
+            "meeting": meeting,
+            "message": message,
+            "back": safe_next(request, meeting.get_absolute_url()),
+        },
+        status=status,
+    )
+
+
+@require_POST
+def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting, pk=pk)
+    if not request.user.is_authenticated:
+        if wants_json(request):
+            return JsonResponse({"error": "Sign in to answer."}, status=401)
+        return redirect_to_login(request, meeting.get_absolute_url())
+    if not services.is_verified(request.user):
+        return refuse(
+            request,
+            meeting,
+            "Confirm your e-mail address first: open the link we sent you, or ask for a new one.",
+            status=403,
+        )
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        return refuse(request, meeting, "Answer yes, maybe or no.", status=400)
+    try:
+        result = services.set_rsvp(
+            user=request.user, meeting=meeting, response=form.cleaned_data["response"]
+        )
+    except services.RsvpRefused as refusal:
+        return refuse(request, meeting, str(refusal), status=409)
+    message = selectors.rsvp_message(result.rsvp)
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "response": result.rsvp.response,
+                "waitlist_position": result.waitlist_position,
+                "message": message,
+                "coming": selectors.coming_count(meeting),
+            }
+        )
+    messages.success(request, message)
+    return redirect(safe_next(request, meeting.get_absolute_url()))
+
+
+def redirect_to_login(request: HttpRequest, back: str) -> HttpResponse:
+    from django.contrib.auth.views import redirect_to_login as to_login
+
+    return to_login(safe_next(request, back))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your profile is saved.")
+            return redirect("members:profile")
+        status = 400
+    else:
+        status = 200
+    response = render(
+        request,
+        "members/profile.html",
+        {
+            "form": form,
+            "verified": services.is_verified(request.user),
+            "followed": selectors.followed_series(user=request.user),
+            "all_series": Series.objects.order_by("start_time", "name"),
+            "answers": selectors.my_upcoming_answers(
+                user=request.user, zone=request.viewer_timezone.zone
+            ),
+        },
+        status=status,
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, slug: str) -> HttpResponse:
+    series = get_object_or_404(Series, slug=slug)
+    if request.POST.get("action") == "unfollow":
+        services.unfollow_series(user=request.user, series=series)
+        messages.success(request, f"You no longer follow {series.name}.")
+    elif request.POST.get("action") == "follow":
+        services.follow_series(user=request.user, series=series)
+        messages.success(request, f"You follow {series.name}.")
+    else:
+        messages.error(request, "Choose follow or unfollow.")
+        return HttpResponseRedirect(safe_next(request, series.get_absolute_url()), status=303)
+    return redirect(safe_next(request, series.get_absolute_url()))
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    data = services.export_data(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="copf-my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.delete_account(user=user)
+        messages.success(request, "Your account and all your answers are deleted.")
+        return redirect("meetings:schedule")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "members/delete_account.html", {"form": form}, status=status)
