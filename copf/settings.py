@@ -157,7 +157,14 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "copf_cache",
-    }
+    },
+    # Rendered calendars, keyed on their ETag: a stale entry is never served, so each
+    # process may keep its own.
+    "feeds": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "copf-feeds",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from . import ical
 from .models import Meeting, Series
 from .recurrence import describe_rule
 
@@ -232,3 +233,15 @@ def series_schedule(series: Series) -> str:
     where = "UTC" if zone.key == "UTC" else f"{zone.key} time"
     rule = describe_rule(series.rrule, start_date=series.start_date)
     return f"{rule}, {format_range(start, end)} {where}"
+
+
+def feed_links(path: str, *, title: str, feed_id: str) -> dict[str, str]:
+    """Template context for subscribing to the feed at `path` in any calendar app."""
+    url = ical.absolute_url(path)
+    return {
+        "feed_url": url,
+        "feed_webcal": ical.webcal_url(url),
+        "feed_google": ical.google_subscribe_url(url),
+        "feed_title": title,
+        "feed_id": feed_id,
+    }

@@ -1,11 +1,13 @@
 """Reads of the schedule."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.utils import timezone
 
 from .models import Meeting, MeetingQuerySet, Series
+
+FEED_PAST = timedelta(days=90)
 
 
 def upcoming_meetings(
@@ -34,4 +36,23 @@ def previous_meeting(*, meeting: Meeting) -> Meeting | None:
         Meeting.objects.filter(series_id=meeting.series_id, starts_at__lt=meeting.starts_at)
         .order_by("-starts_at")
         .first()
+    )
+
+
+def feed_meetings(*, now: datetime | None = None, series: Series | None = None) -> MeetingQuerySet:
+    """What a public feed carries: every meeting from 90 days ago on, cancelled included."""
+    now = now or timezone.now()
+    meetings = Meeting.objects.filter(starts_at__gte=now - FEED_PAST).select_related("series")
+    if series is not None:
+        meetings = meetings.filter(series=series)
+    return meetings.order_by("starts_at", "pk")
+
+
+def feed_version(meetings: MeetingQuerySet) -> dict[str, object]:
+    """One aggregate that changes whenever anything a feed of `meetings` shows changes."""
+    return meetings.order_by().aggregate(
+        count=Count("pk"),
+        last_id=Max("pk"),
+        updated=Max("updated_at"),
+        series_updated=Max("series__updated_at"),
     )

@@ -8,4 +8,8 @@ urlpatterns = [
     path("", views.schedule, name="schedule"),
     path("series/<slug:slug>/", views.series_detail, name="series_detail"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("calendar.ics", views.calendar_feed, name="calendar_feed"),
+    path("series/<slug:slug>/calendar.ics", views.calendar_feed, name="series_calendar_feed"),
+    path("meetings/<int:pk>/calendar.ics", views.meeting_calendar, name="meeting_calendar"),
+    path("robots.txt", views.robots, name="robots"),
 ]

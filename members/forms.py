@@ -69,6 +69,7 @@ class ProfileForm(forms.ModelForm):
             "remind_hour_before",
             "remind_followed_series",
             "notify_extra_meetings",
+            "calendar_alert_minutes",
         )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -1,8 +1,22 @@
+import secrets
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from timezone_field import TimeZoneField
+
+CALENDAR_ALERT_CHOICES = [
+    (10, "10 minutes before"),
+    (30, "30 minutes before"),
+    (60, "1 hour before"),
+    (1440, "1 day before"),
+]
+
+
+def new_feed_token() -> str:
+    """The secret in a personal feed's URL: 256 random bits."""
+    return secrets.token_urlsafe(32)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -54,6 +68,16 @@ class User(AbstractUser):
         help_text="Otherwise only for meetings you answered yes or maybe.",
     )
     notify_extra_meetings = models.BooleanField("tell me about extra meetings", default=False)
+    calendar_alert_minutes = models.PositiveIntegerField(
+        "calendar alerts",
+        null=True,
+        blank=True,
+        choices=CALENDAR_ALERT_CHOICES,
+        help_text="An alert on each meeting in your personal calendar feed.",
+    )
+    feed_token = models.CharField(
+        max_length=64, unique=True, default=new_feed_token, editable=False
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -2,11 +2,13 @@
 
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from meetings.display import LocalMeeting, localize
+from meetings.ical import feed_window_start
 from meetings.models import Meeting, Series
+from meetings.selectors import feed_meetings, feed_version
 
 from .models import Follow, Rsvp, User
 from .services import waitlist_position
@@ -63,3 +65,42 @@ def rsvp_message(rsvp: Rsvp) -> str:
 
 def series_followed_by(*, user: User, series: Series) -> bool:
     return Follow.objects.filter(user=user, series=series).exists()
+
+
+def personal_feed_meetings(*, user: User) -> QuerySet[Meeting]:
+    """Meetings of the series a member follows, plus those they answered yes or maybe,
+    minus those they answered no; from 90 days ago on."""
+    answered = Rsvp.objects.filter(meeting=OuterRef("pk"), user=user)
+    return (
+        feed_meetings()
+        .annotate(
+            followed=Exists(Follow.objects.filter(series=OuterRef("series"), user=user)),
+            attending=Exists(answered.filter(response__in=["yes", "maybe"])),
+            declined=Exists(answered.filter(response="no")),
+        )
+        .filter(Q(followed=True) | Q(attending=True), declined=False)
+    )
+
+
+def personal_feed_notes(*, user: User) -> dict[int, str]:
+    """The note each uncertain answer adds to its event: "maybe" or "waitlist"."""
+    notes = {}
+    for meeting_id, response, waitlisted_at in Rsvp.objects.filter(
+        user=user, meeting__starts_at__gte=feed_window_start(timezone.now())
+    ).values_list("meeting_id", "response", "waitlisted_at"):
+        if response == "maybe":
+            notes[meeting_id] = "maybe"
+        elif waitlisted_at is not None:
+            notes[meeting_id] = "waitlist"
+    return notes
+
+
+def personal_feed_version(*, user: User, meetings: QuerySet[Meeting]) -> list[object]:
+    """Everything that changes a member's feed, in two cheap aggregates."""
+    answers = Rsvp.objects.filter(user=user).aggregate(count=Count("pk"), updated=Max("updated_at"))
+    return [
+        user.feed_token,
+        user.calendar_alert_minutes,
+        *answers.values(),
+        *feed_version(meetings).values(),
+    ]

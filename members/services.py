@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from meetings.models import Meeting, Series
 
-from .models import Follow, Rsvp, User
+from .models import Follow, Rsvp, User, new_feed_token
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,13 @@ def waitlist_position(*, rsvp: Rsvp) -> int | None:
         .exclude(waitlisted_at=rsvp.waitlisted_at, pk__gt=rsvp.pk)
         .count()
     )
+
+
+def rotate_feed_token(*, user: User) -> str:
+    """A new secret for the personal feed; the old address is dead from now on."""
+    user.feed_token = new_feed_token()
+    user.save(update_fields=["feed_token"])
+    return user.feed_token
 
 
 def follow_series(*, user: User, series: Series) -> Follow:

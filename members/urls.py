@@ -10,4 +10,6 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/data.json", views.export, name="export"),
     path("me/delete/", views.delete_account, name="delete_account"),
+    path("me/feed/rotate/", views.rotate_feed, name="rotate_feed"),
+    path("feeds/<str:token>.ics", views.personal_feed, name="personal_feed"),
 ]

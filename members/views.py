@@ -5,13 +5,16 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
 
 from . import selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm
+from .models import User
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -109,6 +112,11 @@ def profile(request: HttpRequest) -> HttpResponse:
             "answers": selectors.my_upcoming_answers(
                 user=request.user, zone=request.viewer_timezone.zone
             ),
+            **display.feed_links(
+                reverse("members:personal_feed", kwargs={"token": request.user.feed_token}),
+                title="Your personal calendar feed",
+                feed_id="personal",
+            ),
         },
         status=status,
     )
@@ -155,3 +163,45 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return redirect("meetings:schedule")
     status = 400 if request.method == "POST" else 200
     return render(request, "members/delete_account.html", {"form": form}, status=status)
+
+
+@require_safe
+def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
+    user = get_object_or_404(User, feed_token=token, is_active=True)
+    meetings = selectors.personal_feed_meetings(user=user)
+    version = selectors.personal_feed_version(user=user, meetings=meetings)
+
+    def build() -> bytes:
+        notes = selectors.personal_feed_notes(user=user)
+        options = {
+            meeting_id: ical.EventOptions(note=note, alarm_minutes=user.calendar_alert_minutes)
+            for meeting_id, note in notes.items()
+        }
+        return ical.render(
+            ical.build_calendar(
+                meetings=meetings,
+                name="CoP-F: my meetings",
+                options_for=options,
+                default_options=ical.EventOptions(alarm_minutes=user.calendar_alert_minutes),
+            )
+        )
+
+    response = feeds.calendar_response(
+        request,
+        etag=feeds.feed_etag("personal", *version),
+        last_modified=None,
+        build=build,
+        private=True,
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_POST
+def rotate_feed(request: HttpRequest) -> HttpResponse:
+    services.rotate_feed_token(user=request.user)
+    messages.success(
+        request, "Your personal feed has a new address. The old one stopped working just now."
+    )
+    return redirect("members:profile")

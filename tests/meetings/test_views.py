@@ -183,7 +183,7 @@ class TestSchedule:
         response = client.get("/")
 
         html = response.content.decode()
-        assert html.count("<script") == html.count("<script src=") == 2
+        assert html.count("<script") == html.count("<script src=") == 3
         assert '<script src="/static/js/tz.js" defer></script>' in html
         assert 'data-tz-source="default"' in html
 

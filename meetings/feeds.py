@@ -1,0 +1,69 @@
+"""Serving calendars over HTTP: strong ETags, 304s and a per-process cache of the bytes.
+
+Calendar apps poll feeds all day. A request first asks the database one cheap aggregate
+question ("how many rows, changed when?"); that answer names the ETag. A matching
+If-None-Match or If-Modified-Since gets a 304 with no body; otherwise the rendered bytes
+come from the cache under that ETag, and are built (with a constant number of queries)
+only when something they show has changed.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+CACHE_SECONDS = 300
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def feed_etag(*parts: object) -> str:
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+    return f'"{digest[:40]}"'
+
+
+def calendar_response(
+    request: HttpRequest,
+    *,
+    etag: str,
+    last_modified: datetime | None,
+    build: Callable[[], bytes],
+    filename: str | None = None,
+    private: bool = False,
+) -> HttpResponse:
+    """Answer a feed request: 304 if the client has these bytes, else the bytes."""
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"{'private' if private else 'public'}, max-age={CACHE_SECONDS}",
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified.timestamp())
+    if _not_modified(request, etag=etag, last_modified=last_modified):
+        response = HttpResponseNotModified()
+        for key, value in headers.items():
+            response[key] = value
+        return response
+    cache = caches["feeds"]
+    body = cache.get(etag)
+    if body is None:
+        body = build()
+        cache.set(etag, body, CACHE_SECONDS)
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    for key, value in headers.items():
+        response[key] = value
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _not_modified(request: HttpRequest, *, etag: str, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match:
+        # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+        return if_none_match.strip() == "*" or etag in parse_etags(if_none_match)
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return (
+        since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+    )
