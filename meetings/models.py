@@ -8,6 +8,8 @@ from django.db import models
 from django.urls import reverse
 from timezone_field import TimeZoneField
 
+from copf.lib.text import LineField, ParagraphsField
+
 from . import recurrence
 
 UTC = ZoneInfo("UTC")
@@ -17,8 +19,8 @@ class Series(models.Model):
     """A recurring meeting: a rule expanded in its anchor zone, stored as UTC meetings."""
 
     slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    name = LineField(max_length=120)
+    description = ParagraphsField(blank=True)
     rrule = models.CharField(
         "recurrence rule",
         max_length=255,
@@ -112,8 +114,8 @@ class Meeting(models.Model):
     is_extra = models.BooleanField(
         default=False, help_text="Scheduled by hand rather than produced by the series rule."
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = LineField(max_length=200)
+    description = ParagraphsField(blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     original_start = models.DateTimeField()

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from timezone_field import TimeZoneField
 
+from copf.lib.text import LineField
+
 CALENDAR_ALERT_CHOICES = [
     (10, "10 minutes before"),
     (30, "30 minutes before"),
@@ -55,7 +57,7 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     email = models.EmailField("e-mail address", unique=True)
-    display_name = models.CharField(max_length=100, blank=True)
+    display_name = LineField(max_length=100, blank=True)
     timezone = TimeZoneField(default="UTC", use_pytz=False)
     reminders_enabled = models.BooleanField(
         "send me reminders", default=True, help_text="The off switch for every reminder."
