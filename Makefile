@@ -32,8 +32,15 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+# axe-core (npm) for the browser tests' accessibility checks; without npm those tests skip,
+# or fail under CI=true.
+$(VENV)/.installed-test: pyproject.toml tests/browser/package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	if command -v npm >/dev/null; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the browser accessibility tests will skip" >&2; \
+	fi
 	touch $@ $(VENV)/.installed-run
 
 migrate: install
