@@ -11,6 +11,11 @@ app.autodiscover_tasks()
 
 # Every periodic job lives here; each is idempotent and also a management command.
 app.conf.beat_schedule = {
+    # Plan due messages and hand them to workers (`manage.py send_due_reminders`).
+    "send-due-reminders-every-minute": {
+        "task": "members.send_due_reminders",
+        "schedule": 60.0,
+    },
     # Keep meeting rows a full horizon ahead (`manage.py materialize_meetings`).
     "materialize-meetings-daily": {
         "task": "meetings.materialize_all_series",

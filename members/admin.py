@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from . import dispatch, reminders
 from .forms import UserAdminChangeForm, UserAdminCreationForm
-from .models import User
+from .models import Delivery, User
 
 
 @admin.register(User)
@@ -30,3 +33,27 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("kind", "user", "meeting", "state", "due_at", "attempts", "sent_at", "reason")
+    list_filter = ("state", "kind")
+    search_fields = ("user__email", "meeting__title", "message_id")
+    list_select_related = ("user", "meeting")
+    date_hierarchy = "due_at"
+    actions = ("resend",)
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Failure or skip reason")
+    def reason(self, delivery: Delivery) -> str:
+        return delivery.last_error[:120]
+
+    @admin.action(description="Send the selected failed or skipped messages again")
+    def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = reminders.resend(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        dispatch.enqueue_on_commit(ids)
+        self.message_user(request, f"{len(ids)} message(s) will be sent again.", messages.SUCCESS)

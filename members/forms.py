@@ -69,6 +69,7 @@ class ProfileForm(forms.ModelForm):
             "remind_hour_before",
             "remind_followed_series",
             "notify_extra_meetings",
+            "email_enabled",
             "calendar_alert_minutes",
         )
 

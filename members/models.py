@@ -70,6 +70,11 @@ class User(AbstractUser):
         help_text="Otherwise only for meetings you answered yes or maybe.",
     )
     notify_extra_meetings = models.BooleanField("tell me about extra meetings", default=False)
+    email_enabled = models.BooleanField(
+        "send me e-mail about meetings",
+        default=True,
+        help_text="Invitations, updates, cancellations and reminders. Account e-mail still comes.",
+    )
     calendar_alert_minutes = models.PositiveIntegerField(
         "calendar alerts",
         null=True,
@@ -170,3 +175,75 @@ class Rsvp(models.Model):
     @property
     def is_waitlisted(self) -> bool:
         return self.waitlisted_at is not None
+
+
+def new_message_id() -> str:
+    return f"<{secrets.token_hex(16)}@copf>"
+
+
+class Delivery(models.Model):
+    """One message to one member about one meeting: the database is the mail schedule.
+
+    A row is planned once (unique per meeting, member, kind and calendar sequence), claimed
+    by exactly one worker with a conditional UPDATE, and ends sent, failed or skipped, with
+    the reason. Its Message-ID is fixed when planned, so a re-send after a lost claim is
+    recognisably the same message.
+    """
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", "Invitation"
+        UPDATE = "update", "Update"
+        CANCELLATION = "cancellation", "Cancellation"
+        REMINDER_DAY = "reminder_day", "Reminder one day before"
+        REMINDER_HOUR = "reminder_hour", "Reminder one hour before"
+        PROMOTION = "promotion", "Seat from the waitlist"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    meeting = models.ForeignKey(
+        "meetings.Meeting", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(
+        help_text="The iCalendar SEQUENCE this message carries (reminders: the meeting's)."
+    )
+    meeting_sequence = models.PositiveIntegerField(
+        help_text="The meeting's sequence when this message was planned."
+    )
+    snapshot = models.JSONField(
+        default=dict, blank=True, help_text="What the meeting looked like when planned."
+    )
+    previous = models.JSONField(
+        default=dict, blank=True, help_text="For updates: what the member was told before."
+    )
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=100, default=new_message_id, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user", "kind", "sequence"], name="delivery_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["meeting", "user"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.user} about {self.meeting} ({self.state})"

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from meetings.models import Meeting, Series
 
-from .models import Follow, Rsvp, User, new_feed_token
+from . import dispatch, reminders
+from .models import Delivery, Follow, Rsvp, User, new_feed_token
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def set_rsvp(
             rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
             rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
         promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
+        messages = [reminders.plan_answer(rsvp=rsvp, now=now)]
+        messages += [reminders.plan_promotion(rsvp=seat, now=now) for seat in promoted]
+        dispatch.enqueue_on_commit([message.pk for message in messages if message])
     return RsvpResult(rsvp=rsvp, changed=True, promoted=promoted)
 
 
@@ -112,6 +116,15 @@ def waitlist_position(*, rsvp: Rsvp) -> int | None:
     )
 
 
+def turn_off_email(*, user: User) -> None:
+    """Unsubscribe: no more meeting e-mail of any kind; account e-mail still comes."""
+    user.email_enabled = False
+    user.save(update_fields=["email_enabled"])
+    Delivery.objects.filter(user=user, state=Delivery.State.PENDING).update(
+        state=Delivery.State.SKIPPED, last_error="The member unsubscribed."
+    )
+
+
 def rotate_feed_token(*, user: User) -> str:
     """A new secret for the personal feed; the old address is dead from now on."""
     user.feed_token = new_feed_token()
@@ -135,8 +148,11 @@ def delete_account(*, user: User) -> None:
             Rsvp.objects.filter(user=user).holding_seats().values_list("meeting_id", flat=True)
         )
         user.delete()
+        promotions = []
         for meeting in Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"):
-            promote_waitlist(meeting=lock_meeting(meeting))
+            for seat in promote_waitlist(meeting=lock_meeting(meeting)):
+                promotions.append(reminders.plan_promotion(rsvp=seat))
+        dispatch.enqueue_on_commit([message.pk for message in promotions if message])
 
 
 def export_data(*, user: User) -> dict[str, object]:

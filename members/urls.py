@@ -12,4 +12,6 @@ urlpatterns = [
     path("me/delete/", views.delete_account, name="delete_account"),
     path("me/feed/rotate/", views.rotate_feed, name="rotate_feed"),
     path("feeds/<str:token>.ics", views.personal_feed, name="personal_feed"),
+    path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

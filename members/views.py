@@ -7,12 +7,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
 
-from . import selectors, services
+from . import links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm
 from .models import User
 
@@ -205,3 +206,41 @@ def rotate_feed(request: HttpRequest) -> HttpResponse:
         request, "Your personal feed has a new address. The old one stopped working just now."
     )
     return redirect("members:profile")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def rsvp_link(request: HttpRequest, token: str) -> HttpResponse:
+    """One-click answers from e-mail: GET shows what will happen, POST does it."""
+    data = links.read_rsvp_token(token)
+    if data is None:
+        return render(request, "members/link_invalid.html", status=400)
+    user = User.objects.filter(pk=data["u"], is_active=True).first()
+    meeting = Meeting.objects.filter(pk=data["m"]).select_related("series").first()
+    if user is None or meeting is None:
+        return render(request, "members/link_invalid.html", status=404)
+    context = {"meeting": meeting, "response": data["r"], "member": user, "done": False}
+    if request.method == "POST":
+        try:
+            result = services.set_rsvp(user=user, meeting=meeting, response=data["r"])
+        except services.RsvpRefused as refusal:
+            context["error"] = str(refusal)
+            return render(request, "members/rsvp_link.html", context, status=409)
+        context.update(done=True, message=selectors.rsvp_message(result.rsvp))
+    response = render(request, "members/rsvp_link.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session or a token.
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    user_id = links.read_unsubscribe_token(token)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        return render(request, "members/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.turn_off_email(user=user)
+        return render(request, "members/unsubscribed.html", {"member": user})
+    response = render(request, "members/unsubscribe.html", {"member": user})
+    response["Referrer-Policy"] = "no-referrer"
+    return response

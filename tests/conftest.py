@@ -27,3 +27,12 @@ def staff(db):
 def fast_password_hasher(settings):
     """Hashing with PBKDF2 makes every factory user cost ~0.2 s; tests don't need the strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def published_deliveries(monkeypatch):
+    """Delivery ids handed to the broker. Tests that want a real Celery worker on Redis
+    put the real `publish` back."""
+    published: list[int] = []
+    monkeypatch.setattr("members.dispatch.publish", published.extend)
+    return published

@@ -1,0 +1,673 @@
+"""Messages to members about meetings: plan them as rows, claim one, deliver it.
+
+The database is the schedule (design.md, reliability invariants):
+
+- **plan**: `plan_deliveries()` compares what members should have been told with what they
+  were told and inserts the missing `Delivery` rows (unique per meeting, member, kind and
+  sequence, so planning twice plans nothing new). Answers plan their own message at once.
+- **sweep**: `sweep()` plans, then hands every due row to the queue; the beat runs it every
+  minute and `manage.py send_due_reminders` runs it by hand. No message waits in Redis.
+- **claim**: a worker flips a row from pending to sending with one conditional UPDATE; only
+  the worker that changed the row sends, so a duplicate task is a no-op. A claim left by a
+  killed worker is taken again after CLAIM_TIMEOUT and re-sent with the same Message-ID.
+- **deliver**: render in the member's zone and send. Transient SMTP failures (4xx replies,
+  disconnects, timeouts) go back to pending with capped exponential backoff; permanent ones
+  (5xx) are recorded with the reason and never retried.
+"""
+
+import logging
+import smtplib
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from copf.lib.email import render_email
+from meetings import display, ical
+from meetings.models import Meeting
+from meetings.selectors import previous_meeting
+
+from . import links
+from .models import Delivery, Follow, Rsvp, User
+
+logger = logging.getLogger(__name__)
+
+Kind = Delivery.Kind
+State = Delivery.State
+
+CLAIM_TIMEOUT = timedelta(minutes=10)
+REENQUEUE_AFTER = timedelta(minutes=5)
+FOLLOW_INVITE_WINDOW = timedelta(days=30)
+REMINDER_LOOKAHEAD = timedelta(minutes=1)
+REMINDER_OFFSETS = {Kind.REMINDER_DAY: timedelta(days=1), Kind.REMINDER_HOUR: timedelta(hours=1)}
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=30)
+MAX_ATTEMPTS = 8
+SWEEP_BATCH = 5000
+CALENDAR_KINDS = (Kind.INVITE, Kind.UPDATE, Kind.PROMOTION)
+ALL_CALENDAR_KINDS = (*CALENDAR_KINDS, Kind.CANCELLATION)
+PARTSTAT = {"yes": "ACCEPTED", "maybe": "TENTATIVE", "no": "DECLINED"}
+
+
+class TransientFailure(Exception):
+    """Sending failed in a way that may pass; try again after `retry_in`."""
+
+    def __init__(self, reason: str, retry_in: timedelta) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    planned: int
+    due: list[int]
+
+
+# --- planning --------------------------------------------------------------------------
+
+
+def snapshot_of(meeting: Meeting) -> dict[str, object]:
+    return {
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat(),
+        "title": meeting.title,
+        "join_url": meeting.effective_join_url,
+        "status": meeting.status,
+        "sequence": meeting.sequence,
+    }
+
+
+def next_sequence(*, meeting: Meeting, user: User) -> int:
+    """The SEQUENCE of the member's next calendar message: above all they were sent."""
+    sent = (
+        Delivery.objects.filter(meeting=meeting, user=user, kind__in=ALL_CALENDAR_KINDS)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    return meeting.sequence if sent is None else max(meeting.sequence, sent + 1)
+
+
+def _plan(
+    *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
+) -> Delivery | None:
+    sequence = fields.pop("sequence", None)
+    if sequence is None:
+        sequence = next_sequence(meeting=meeting, user=user)
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(
+                meeting=meeting,
+                user=user,
+                kind=kind,
+                sequence=sequence,
+                meeting_sequence=meeting.sequence,
+                snapshot=snapshot_of(meeting),
+                due_at=due_at,
+                **fields,
+            )
+    except IntegrityError:
+        return None  # planned already, by an earlier sweep or a concurrent one
+
+
+def plan_answer(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
+    """The message an answer calls for: an invite for yes or maybe, a cancellation for no
+    when the member had been invited. Called inside the answer's transaction."""
+    now = now or timezone.now()
+    meeting, user = rsvp.meeting, rsvp.user
+    if not user.email_enabled:
+        return None
+    last = last_calendar_delivery(meeting=meeting, user=user)
+    if rsvp.response == Rsvp.Response.NO:
+        if last is None or last.kind == Kind.CANCELLATION:
+            return None
+        return _plan(meeting=meeting, user=user, kind=Kind.CANCELLATION, due_at=now)
+    if rsvp.is_waitlisted:
+        return None
+    return _plan(meeting=meeting, user=user, kind=Kind.INVITE, due_at=now)
+
+
+def plan_promotion(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
+    if not rsvp.user.email_enabled:
+        return None
+    return _plan(
+        meeting=rsvp.meeting, user=rsvp.user, kind=Kind.PROMOTION, due_at=now or timezone.now()
+    )
+
+
+def last_calendar_delivery(*, meeting: Meeting, user: User) -> Delivery | None:
+    """The newest invite, update, promotion or cancellation that was or will be sent."""
+    return (
+        Delivery.objects.filter(meeting=meeting, user=user, kind__in=ALL_CALENDAR_KINDS)
+        .exclude(state__in=[State.SKIPPED, State.FAILED])
+        .order_by("-sequence", "-pk")
+        .first()
+    )
+
+
+def plan_deliveries(*, now: datetime | None = None) -> int:
+    """Insert every message that is now called for and not yet planned. Idempotent."""
+    now = now or timezone.now()
+    return (
+        _plan_changes(now)
+        + _plan_follow_invites(now)
+        + _plan_extra_invites(now)
+        + sum(_plan_reminders(now, kind, offset) for kind, offset in REMINDER_OFFSETS.items())
+    )
+
+
+def _plan_changes(now: datetime) -> int:
+    """Updates and cancellations for meetings changed since members were last told."""
+    told = (
+        Delivery.objects.filter(
+            kind__in=ALL_CALENDAR_KINDS,
+            state=State.SENT,
+            meeting__ends_at__gt=now,
+            meeting__sequence__gt=F("meeting_sequence"),
+        )
+        .select_related("meeting", "meeting__series", "user")
+        .order_by("meeting_id", "user_id", "-sequence")
+    )
+    planned = 0
+    seen: set[tuple[int, int]] = set()
+    for delivery in told:
+        pair = (delivery.meeting_id, delivery.user_id)
+        if pair in seen:
+            continue
+        seen.add(pair)
+        latest = last_calendar_delivery(meeting=delivery.meeting, user=delivery.user)
+        if latest is None or latest.pk != delivery.pk or latest.kind == Kind.CANCELLATION:
+            continue  # a newer message is on its way, or they were already told it is off
+        meeting, user = delivery.meeting, delivery.user
+        if meeting.is_cancelled:
+            kind = Kind.CANCELLATION
+        elif _still_wanted(meeting=meeting, user=user):
+            kind = Kind.UPDATE
+        else:
+            continue
+        if _plan(meeting=meeting, user=user, kind=kind, due_at=now, previous=delivery.snapshot):
+            planned += 1
+    return planned
+
+
+def _still_wanted(*, meeting: Meeting, user: User) -> bool:
+    answer = Rsvp.objects.filter(meeting=meeting, user=user).values_list("response", flat=True)
+    response = answer.first()
+    if response is not None:
+        return response != Rsvp.Response.NO
+    return (
+        bool(meeting.series_id)
+        and Follow.objects.filter(user=user, series_id=meeting.series_id).exists()
+    )
+
+
+def _plan_follow_invites(now: datetime) -> int:
+    meetings = Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED,
+        is_extra=False,
+        starts_at__gt=now,
+        starts_at__lte=now + FOLLOW_INVITE_WINDOW,
+        series__follows__isnull=False,
+    ).distinct()
+    planned = 0
+    for meeting in meetings:
+        followers = User.objects.filter(
+            follows__series_id=meeting.series_id, is_active=True, email_enabled=True
+        )
+        planned += _invite_all(meeting, followers, now)
+    return planned
+
+
+def _plan_extra_invites(now: datetime) -> int:
+    planned = 0
+    for meeting in Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED, is_extra=True, starts_at__gt=now
+    ):
+        audience = Q(notify_extra_meetings=True)
+        if meeting.series_id:
+            audience |= Q(follows__series_id=meeting.series_id)
+        recipients = User.objects.filter(audience, is_active=True, email_enabled=True).distinct()
+        planned += _invite_all(meeting, recipients, now)
+    return planned
+
+
+def _invite_all(meeting: Meeting, recipients: Iterable[User], now: datetime) -> int:
+    """Invite each recipient who has had no calendar message and did not answer no."""
+    told = set(
+        Delivery.objects.filter(meeting=meeting, kind__in=ALL_CALENDAR_KINDS).values_list(
+            "user_id", flat=True
+        )
+    )
+    declined = set(
+        Rsvp.objects.filter(meeting=meeting, response=Rsvp.Response.NO).values_list(
+            "user_id", flat=True
+        )
+    )
+    new = [
+        Delivery(
+            meeting=meeting,
+            user=user,
+            kind=Kind.INVITE,
+            sequence=meeting.sequence,
+            meeting_sequence=meeting.sequence,
+            snapshot=snapshot_of(meeting),
+            due_at=now,
+        )
+        for user in recipients
+        if user.pk not in told and user.pk not in declined
+    ]
+    return _insert_new(new)
+
+
+def _plan_reminders(now: datetime, kind: str, offset: timedelta) -> int:
+    """Reminders falling due by the next sweep, for members who had a reason before then:
+    a yes or maybe, or (unless they opted out) following the series, but never a no."""
+    preference = {Kind.REMINDER_DAY: "remind_day_before", Kind.REMINDER_HOUR: "remind_hour_before"}[
+        kind
+    ]
+    meetings = Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + offset + REMINDER_LOOKAHEAD,
+    )
+    planned = 0
+    for meeting in meetings:
+        due_at = meeting.starts_at - offset
+        wanting = Q(
+            is_active=True, email_enabled=True, reminders_enabled=True, **{preference: True}
+        )
+        answered = Q(
+            rsvps__meeting=meeting,
+            rsvps__response__in=["yes", "maybe"],
+            rsvps__waitlisted_at__isnull=True,
+            rsvps__updated_at__lte=due_at,
+        )
+        reasons = answered
+        if meeting.series_id:
+            reasons |= Q(
+                follows__series_id=meeting.series_id,
+                follows__created_at__lte=due_at,
+                remind_followed_series=True,
+            )
+        candidates = User.objects.filter(wanting & reasons).exclude(
+            rsvps__meeting=meeting, rsvps__response="no"
+        )
+        new = [
+            Delivery(
+                meeting=meeting,
+                user=user,
+                kind=kind,
+                sequence=meeting.sequence,
+                meeting_sequence=meeting.sequence,
+                snapshot=snapshot_of(meeting),
+                due_at=due_at,
+            )
+            for user in candidates.distinct()
+        ]
+        planned += _insert_new(new)
+    return planned
+
+
+def _insert_new(deliveries: list[Delivery]) -> int:
+    """Insert the rows not planned yet; how many were new."""
+    if not deliveries:
+        return 0
+    meeting_ids = {delivery.meeting_id for delivery in deliveries}
+    before = Delivery.objects.filter(meeting_id__in=meeting_ids).count()
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return Delivery.objects.filter(meeting_id__in=meeting_ids).count() - before
+
+
+# --- the sweep -------------------------------------------------------------------------
+
+
+def sweep(
+    *,
+    now: datetime | None = None,
+    enqueue: Callable[[list[int]], None] | None = None,
+    dry_run: bool = False,
+) -> SweepResult:
+    """Plan what is called for, then enqueue every row that is due (after commit)."""
+    now = now or timezone.now()
+    if dry_run:
+        with transaction.atomic():
+            planned = plan_deliveries(now=now)
+            due = list(_due(now).values_list("pk", flat=True)[:SWEEP_BATCH])
+            transaction.set_rollback(True)
+        return SweepResult(planned=planned, due=due)
+    planned = plan_deliveries(now=now)
+    with transaction.atomic():
+        due = list(_due(now).values_list("pk", flat=True)[:SWEEP_BATCH])
+        Delivery.objects.filter(pk__in=due).update(enqueued_at=now)
+        if enqueue is not None and due:
+            transaction.on_commit(lambda: enqueue(due))
+    return SweepResult(planned=planned, due=due)
+
+
+def _due(now: datetime):
+    waiting = Q(state=State.PENDING, due_at__lte=now) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
+    )
+    abandoned = Q(state=State.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT)
+    return Delivery.objects.filter(waiting | abandoned).order_by("due_at", "pk")
+
+
+def resend(*, delivery_ids: list[int], now: datetime | None = None) -> list[int]:
+    """Put failed or skipped messages back in line, due now; the ids that were."""
+    now = now or timezone.now()
+    again = list(
+        Delivery.objects.filter(
+            pk__in=delivery_ids, state__in=[State.FAILED, State.SKIPPED]
+        ).values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=again).update(
+        state=State.PENDING, due_at=now, attempts=0, last_error="", enqueued_at=now, updated_at=now
+    )
+    return again
+
+
+# --- claim and deliver -----------------------------------------------------------------
+
+
+def claim(delivery_id: int, *, now: datetime | None = None) -> Delivery | None:
+    """Take the row for sending; None if another worker has it or it is done."""
+    now = now or timezone.now()
+    claimable = Q(state=State.PENDING, due_at__lte=now) | Q(
+        state=State.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT
+    )
+    won = Delivery.objects.filter(claimable, pk=delivery_id).update(
+        state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if won != 1:
+        return None
+    return Delivery.objects.select_related("meeting", "meeting__series", "user").get(pk=delivery_id)
+
+
+def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
+    """Claim, check, render and send one message. Returns the row's final state.
+
+    Raises TransientFailure when sending should be tried again later.
+    """
+    now = now or timezone.now()
+    delivery = claim(delivery_id, now=now)
+    if delivery is None:
+        return "not claimed"
+    reason = skip_reason(delivery, now=now)
+    if reason:
+        _finish(delivery, state=State.SKIPPED, error=reason)
+        return State.SKIPPED
+    message, sent_snapshot = build_message(delivery, now=now)
+    try:
+        message.send()
+    except Exception as error:
+        transient, description = classify_failure(error)
+        if transient and delivery.attempts < MAX_ATTEMPTS:
+            retry_in = backoff(delivery.attempts)
+            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                state=State.PENDING,
+                due_at=now + retry_in,
+                enqueued_at=now,
+                last_error=description,
+                updated_at=now,
+            )
+            logger.warning(
+                "Delivery %s failed for now (%s); retry in %s", delivery.pk, description, retry_in
+            )
+            raise TransientFailure(description, retry_in) from error
+        if transient:
+            description = f"Gave up after {delivery.attempts} attempts: {description}"
+        logger.error("Delivery %s failed: %s", delivery.pk, description)
+        _finish(delivery, state=State.FAILED, error=description)
+        return State.FAILED
+    _finish(delivery, state=State.SENT, snapshot=sent_snapshot, now=now)
+    return State.SENT
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+def classify_failure(error: Exception) -> tuple[bool, str]:
+    """(transient?, description) for an exception raised while sending."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        details = "; ".join(
+            f"{address}: {code} {_text(message)}"
+            for address, (code, message) in error.recipients.items()
+        )
+        return any(400 <= code < 500 for code in codes), f"Recipient refused: {details}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        code = error.smtp_code
+        return 400 <= code < 500 or code < 200, f"SMTP {code}: {_text(error.smtp_error)}"
+    if isinstance(
+        error, smtplib.SMTPServerDisconnected | socket.timeout | ConnectionError | OSError
+    ):
+        return True, f"{type(error).__name__}: {error}"
+    return False, f"{type(error).__name__}: {error}"
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+def _finish(
+    delivery: Delivery,
+    *,
+    state: str,
+    error: str = "",
+    snapshot: dict[str, object] | None = None,
+    now: datetime | None = None,
+) -> None:
+    fields: dict[str, object] = {"state": state, "last_error": error, "updated_at": timezone.now()}
+    if state == State.SENT:
+        fields["sent_at"] = now or timezone.now()
+        if snapshot is not None:
+            fields["snapshot"] = snapshot
+            fields["meeting_sequence"] = snapshot["meeting_sequence"]
+    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    if snapshot is not None and snapshot["sequence"] > delivery.sequence:
+        # The message carried a newer SEQUENCE than planned (the meeting changed in
+        # between); record it so the next message goes higher still.
+        try:
+            Delivery.objects.filter(pk=delivery.pk).update(sequence=snapshot["sequence"])
+        except IntegrityError:
+            logger.info("Delivery %s keeps its planned sequence", delivery.pk)
+
+
+def skip_reason(delivery: Delivery, *, now: datetime) -> str:
+    """Why this message should no longer go out, or "" if it should."""
+    meeting, user = delivery.meeting, delivery.user
+    if not user.is_active or not user.email_enabled:
+        return "The member turned e-mail off."
+    answer = Rsvp.objects.filter(meeting=meeting, user=user).first()
+    if delivery.kind == Kind.CANCELLATION:
+        sent_before = Delivery.objects.filter(
+            meeting=meeting, user=user, kind__in=CALENDAR_KINDS, state=State.SENT
+        ).exists()
+        if not sent_before:
+            return "The member was never sent an invitation to cancel."
+        return ""
+    if meeting.is_cancelled:
+        return "The meeting was cancelled."
+    if meeting.starts_at <= now:
+        return "The meeting started before this could be sent."
+    if answer is not None and answer.response == Rsvp.Response.NO:
+        return "The member answered no."
+    if delivery.kind in REMINDER_OFFSETS:
+        if meeting.sequence != delivery.meeting_sequence:
+            return "The meeting changed after this reminder was planned; a new one is planned."
+        preference = (
+            "remind_day_before" if delivery.kind == Kind.REMINDER_DAY else "remind_hour_before"
+        )
+        if not user.reminders_enabled or not getattr(user, preference):
+            return "The member turned this reminder off."
+        if answer is None and not _still_wanted(meeting=meeting, user=user):
+            return "The member no longer follows this series."
+    if delivery.kind == Kind.PROMOTION and (answer is None or not answer.holds_seat):
+        return "The member no longer holds a seat."
+    return ""
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def build_message(delivery: Delivery, *, now: datetime):
+    """The e-mail for a delivery, in the member's zone, and the snapshot of what it says."""
+    meeting, user = delivery.meeting, delivery.user
+    zone = _zone(user)
+    answer = Rsvp.objects.filter(meeting=meeting, user=user).first()
+    sequence = max(delivery.sequence, meeting.sequence)
+    snapshot = {**snapshot_of(meeting), "sequence": sequence, "meeting_sequence": meeting.sequence}
+    context = message_context(delivery, zone=zone, now=now, answer=answer)
+    unsubscribe = links.unsubscribe_url(user_id=user.pk)
+    headers = {
+        "Message-ID": delivery.message_id,
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    with timezone.override(zone):
+        message = render_email(delivery.kind, context, to=user.email, headers=headers)
+    method = _calendar_method(delivery.kind)
+    if method:
+        calendar = invite_calendar(
+            meeting, user=user, method=method, sequence=sequence, answer=answer
+        )
+        ics = ical.render(calendar).decode()
+        message.attach_alternative(ics, f"text/calendar; method={method}; charset=utf-8")
+        message.attach("invite.ics", ics, "application/ics")
+    return message, snapshot
+
+
+def _calendar_method(kind: str) -> str:
+    if kind in CALENDAR_KINDS:
+        return "REQUEST"
+    if kind == Kind.CANCELLATION:
+        return "CANCEL"
+    return ""
+
+
+def invite_calendar(
+    meeting: Meeting, *, user: User, method: str, sequence: int, answer: Rsvp | None
+):
+    partstat = PARTSTAT.get(answer.response, "NEEDS-ACTION") if answer else "NEEDS-ACTION"
+    if method == "CANCEL":
+        partstat = "DECLINED" if answer and answer.response == "no" else partstat
+    attendee = ical.Attendee(email=user.email, name=user.display_name, partstat=partstat)
+    options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL")
+    calendar = ical.build_calendar(
+        meetings=[meeting], name=meeting.title, method=method, default_options=options
+    )
+    for event in calendar.walk("VEVENT"):
+        event["SEQUENCE"] = sequence
+        # An update must be newer than what the member holds, even with no database change
+        # (their own answer changed): DTSTAMP is when we sent it.
+        event.pop("DTSTAMP")
+        event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
+    return calendar
+
+
+def _zone(user: User) -> ZoneInfo:
+    zone = user.timezone
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
+
+
+def message_context(
+    delivery: Delivery, *, zone: ZoneInfo, now: datetime, answer: Rsvp | None
+) -> dict[str, object]:
+    meeting, user = delivery.meeting, delivery.user
+    local = display.localize(meeting, zone)
+    previous = previous_meeting(meeting=meeting) if delivery.kind in REMINDER_OFFSETS else None
+    return {
+        "member": user,
+        "meeting": meeting,
+        "kind": delivery.kind,
+        "local": local,
+        "when": when_text(local, now=now),
+        "utc_time": f"{local.utc_start:%H:%M} UTC",
+        "clock_note": clock_note(meeting, previous, zone),
+        "changes": changes(delivery.previous, meeting, zone)
+        if delivery.kind == Kind.UPDATE
+        else [],
+        "answer": answer,
+        "meeting_url": ical.absolute_url(meeting.get_absolute_url()),
+        "join_url": meeting.effective_join_url,
+        "rsvp_links": {
+            response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
+            for response in ("yes", "maybe", "no")
+        },
+        "preferences_url": ical.absolute_url(reverse("members:profile")),
+        "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
+        "site_url": settings.SITE_URL,
+    }
+
+
+def when_text(local: display.LocalMeeting, *, now: datetime) -> str:
+    """ "Tomorrow 19:30 IST": the day relative to now in the member's zone, then the time."""
+    today = now.astimezone(local.zone).date()
+    days = (local.start.date() - today).days
+    if days == 0:
+        day = "Today"
+    elif days == 1:
+        day = "Tomorrow"
+    else:
+        day = display.format_short_day(local.start)
+    return f"{day} {local.start:%H:%M} {local.zone_label}"
+
+
+def clock_note(meeting: Meeting, previous: Meeting | None, zone: ZoneInfo) -> str:
+    if previous is None:
+        return ""
+    marked = display.mark_clock_changes([meeting], zone, previous=previous)[0]
+    if not marked.local_time_changed:
+        return ""
+    return (
+        f"Clocks have changed since the last meeting: this one starts at "
+        f"{marked.start:%H:%M} {marked.zone_label} your time, not {marked.previous_local_time}."
+    )
+
+
+def changes(
+    previous: dict[str, object], meeting: Meeting, zone: ZoneInfo
+) -> list[tuple[str, str, str]]:
+    """(what, before, now) for each thing the member sees that changed."""
+    if not previous:
+        return []
+    result = []
+    old_start = datetime.fromisoformat(str(previous["starts_at"]))
+    old_end = datetime.fromisoformat(str(previous["ends_at"]))
+    if (old_start, old_end) != (meeting.starts_at, meeting.ends_at):
+        result.append(
+            (
+                "Time",
+                _time_text(old_start, old_end, zone),
+                _time_text(meeting.starts_at, meeting.ends_at, zone),
+            )
+        )
+    if previous.get("title") != meeting.title:
+        result.append(("Title", str(previous.get("title", "")), meeting.title))
+    if previous.get("join_url", "") != meeting.effective_join_url:
+        result.append(
+            (
+                "Join link",
+                str(previous.get("join_url") or "none"),
+                meeting.effective_join_url or "none",
+            )
+        )
+    return result
+
+
+def _time_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    utc = start.astimezone(ZoneInfo("UTC"))
+    return (
+        f"{display.format_short_day(local_start)}, {display.format_range(local_start, local_end)} "
+        f"{display.zone_label(local_start)} ({utc:%H:%M} UTC)"
+    )
