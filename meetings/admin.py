@@ -183,22 +183,7 @@ class MeetingAdmin(admin.ModelAdmin):
             ("Time", {"fields": time_fields}),
         ]
         if obj is not None:
-            fieldsets.append(
-                (
-                    "As stored",
-                    {
-                        "fields": (
-                            "start_utc",
-                            "end_utc",
-                            "status",
-                            "sequence",
-                            "original_start_utc",
-                            "detached",
-                            "updated_at",
-                        )
-                    },
-                )
-            )
+            fieldsets.append(("As stored", {"fields": self.readonly_fields}))
         return fieldsets
 
     @admin.display(description="Starts (UTC)", ordering="starts_at")
