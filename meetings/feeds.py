@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 CACHE_SECONDS = 300
@@ -33,7 +34,15 @@ def calendar_response(
     filename: str | None = None,
     private: bool = False,
 ) -> HttpResponse:
-    """Answer a feed request: 304 if the client has these bytes, else the bytes."""
+    """Answer a feed request: 304 if the client has these bytes, else the bytes.
+
+    Last-Modified is never older than when this process first served this ETag: a
+    deletion changes the ETag without touching any remaining row's `updated_at`, and a
+    client revalidating by date alone must still see it.
+    """
+    cache = caches["feeds"]
+    first_served = cache.get_or_set(f"first-served:{etag}", timezone.now, CACHE_SECONDS * 12)
+    last_modified = max(last_modified, first_served) if last_modified else first_served
     headers = {
         "ETag": etag,
         "Cache-Control": f"{'private' if private else 'public'}, max-age={CACHE_SECONDS}",
@@ -45,7 +54,6 @@ def calendar_response(
         for key, value in headers.items():
             response[key] = value
         return response
-    cache = caches["feeds"]
     body = cache.get(etag)
     if body is None:
         body = build()
@@ -62,7 +70,9 @@ def _not_modified(request: HttpRequest, *, etag: str, last_modified: datetime | 
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match:
         # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
-        return if_none_match.strip() == "*" or etag in parse_etags(if_none_match)
+        # If-None-Match compares weakly: a proxy that compresses may hand out W/"…".
+        offered = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+        return if_none_match.strip() == "*" or etag in offered
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     return (
         since is not None and last_modified is not None and int(last_modified.timestamp()) <= since

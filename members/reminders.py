@@ -500,6 +500,8 @@ def skip_reason(delivery: Delivery, *, now: datetime) -> str:
         return "The meeting started before this could be sent."
     if answer is not None and answer.response == Rsvp.Response.NO:
         return "The member answered no."
+    if answer is not None and answer.is_waitlisted:
+        return "The member is on the waitlist; they hear from us when a seat frees up."
     if delivery.kind in REMINDER_OFFSETS:
         if meeting.sequence != delivery.meeting_sequence:
             return "The meeting changed after this reminder was planned; a new one is planned."
@@ -541,7 +543,8 @@ def build_message(delivery: Delivery, *, now: datetime):
             meeting, user=user, method=method, sequence=sequence, answer=answer
         )
         ics = ical.render(calendar).decode()
-        message.attach_alternative(ics, f"text/calendar; method={method}; charset=utf-8")
+        # Django adds the charset itself (utf-8); naming it here would declare it twice.
+        message.attach_alternative(ics, f"text/calendar; method={method}")
         message.attach("invite.ics", ics, "application/ics")
     return message, snapshot
 

@@ -1,0 +1,284 @@
+"""How fast are the iCal feeds next to a trivial view? Run as `.venv/bin/python bench/feeds.py`.
+
+Builds a throwaway SQLite database under var/bench/ with 500 meetings, serves it with
+gunicorn on a free loopback port (DEBUG off), and measures side by side in one run:
+
+  (a) GET /calendar.ics, unchanged feed (the bytes come from the per-process cache)
+  (b) GET /robots.txt, a trivial view
+  (c) GET /calendar.ics with If-None-Match (the 304 path)
+  (d) cold renders: the first request after a meeting changed (full build)
+
+A bounded number of requests from a few client threads, each on its own keep-alive
+connection (gunicorn's sync workers close it after each answer, and http.client reopens
+it). Everything it starts or creates is stopped and removed at the end.
+"""
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+MEETINGS = 500
+REQUESTS = 2000
+THREADS = 4
+ROUNDS = 4  # (a), (b) and (c) take turns, so a burst of load elsewhere hits all three alike
+COLD_RENDERS = 10
+WARMUP = 20
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def add(self, other: "Result") -> "Result":
+        statuses = dict(self.statuses)
+        for status, count in other.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return Result(
+            self.name,
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            statuses,
+            self.latencies + other.latencies,
+        )
+
+    def line(self) -> str:
+        statuses = ", ".join(f"{code}×{count}" for code, count in sorted(self.statuses.items()))
+        median_ms = statistics.median(self.latencies) * 1000
+        p95_ms = sorted(self.latencies)[int(len(self.latencies) * 0.95) - 1] * 1000
+        return (
+            f"{self.name:<44} {self.rate:8.0f} req/s   median {median_ms:6.2f} ms   "
+            f"p95 {p95_ms:6.2f} ms   [{statuses}]"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_database(workdir: Path) -> dict[str, str]:
+    """Migrate a fresh SQLite file and fill it with one daily series of 500 meetings."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copf.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from meetings import services
+    from meetings.models import Series
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    now = timezone.now()
+    series = Series.objects.create(
+        slug="daily-practice",
+        name="Daily practice 🎯 Ünïcödé",
+        description="A short practice round.\nBring a question.",
+        rrule="FREQ=DAILY",
+        anchor_timezone="Europe/Berlin",
+        start_date=now.date(),
+        start_time=(now + timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        duration=timedelta(minutes=60),
+        join_url="https://meet.example.org/daily",
+    )
+    services.materialize_series(series=series, until=now + timedelta(days=MEETINGS))
+    count = series.meetings.count()
+    assert count in (MEETINGS, MEETINGS - 1, MEETINGS + 1), count
+    return env
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    server_env = {**env, "SITE_URL": f"http://127.0.0.1:{port}"}
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "copf.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/robots.txt")
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer in time")
+
+
+def get(
+    connection: http.client.HTTPConnection, path: str, headers: dict[str, str]
+) -> tuple[int, bytes, dict[str, str]]:
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    return response.status, body, dict(response.getheaders())
+
+
+def hammer(name: str, port: int, path: str, headers: dict[str, str], requests: int) -> Result:
+    """`requests` requests from THREADS threads, each on its own connection."""
+    per_thread = requests // THREADS
+    latencies: list[list[float]] = [[] for _ in range(THREADS)]
+    statuses: list[dict[int, int]] = [{} for _ in range(THREADS)]
+    start = threading.Barrier(THREADS + 1)
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(WARMUP // THREADS):
+            get(connection, path, headers)
+        start.wait()
+        for _ in range(per_thread):
+            began = time.perf_counter()
+            status, _, _ = get(connection, path, headers)
+            latencies[index].append(time.perf_counter() - began)
+            statuses[index][status] = statuses[index].get(status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    merged: dict[int, int] = {}
+    for counts in statuses:
+        for status, count in counts.items():
+            merged[status] = merged.get(status, 0) + count
+    return Result(
+        name, per_thread * THREADS, seconds, merged, [t for thread in latencies for t in thread]
+    )
+
+
+def cold_renders(port: int, touch: Callable[[int], None]) -> Result:
+    """One request after each change: every one misses the cache and builds the feed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies = []
+    statuses: dict[int, int] = {}
+    for n in range(COLD_RENDERS):
+        touch(n)
+        began = time.perf_counter()
+        status, _, _ = get(connection, "/calendar.ics", {})
+        latencies.append(time.perf_counter() - began)
+        statuses[status] = statuses.get(status, 0) + 1
+    connection.close()
+    return Result(
+        "(d) cold render after a change", COLD_RENDERS, sum(latencies), statuses, latencies
+    )
+
+
+def touch_a_meeting(n: int) -> None:
+    """A change the feed shows: a new `updated_at`, so a new ETag on the next request."""
+    from django.utils import timezone
+
+    from meetings.models import Meeting
+
+    first = Meeting.objects.order_by("pk").values_list("pk", flat=True)[n % 10]
+    Meeting.objects.filter(pk=first).update(updated_at=timezone.now())
+
+
+def main() -> None:
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="feeds-", dir=ROOT / "var" / "bench"))
+    server = None
+    try:
+        began = time.perf_counter()
+        env = prepare_database(workdir)
+        print(f"set-up: migrated and created 500 meetings in {time.perf_counter() - began:.1f} s")
+        port = free_port()
+        server = start_gunicorn(env, port, workdir / "gunicorn.log")
+        wait_until_up(port, server)
+
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        status, body, headers = get(probe, "/calendar.ics", {})
+        probe.close()
+        assert status == 200, status
+        etag = headers["ETag"]
+        events = body.count(b"BEGIN:VEVENT")
+        print(f"feed: {events} events, {len(body):,} bytes, ETag {etag}")
+        print(
+            f"{REQUESTS} requests each for (a)-(c) from {THREADS} threads, in {ROUNDS} "
+            f"interleaved rounds; {COLD_RENDERS} for (d); gunicorn --workers 2 (sync)"
+        )
+
+        scenarios = [
+            ("(a) GET /calendar.ics (unchanged)", "/calendar.ics", {}),
+            ("(b) GET /robots.txt (trivial view)", "/robots.txt", {}),
+            ("(c) GET /calendar.ics If-None-Match (304)", "/calendar.ics", {"If-None-Match": etag}),
+        ]
+        totals: dict[str, Result] = {}
+        for _ in range(ROUNDS):
+            for name, path, request_headers in scenarios:
+                result = hammer(name, port, path, request_headers, REQUESTS // ROUNDS)
+                totals[name] = totals[name].add(result) if name in totals else result
+        feed, trivial, not_modified = totals.values()
+        cold = cold_renders(port, touch_a_meeting)
+        for result in (feed, trivial, not_modified, cold):
+            print(result.line())
+        print(f"ratio feed/trivial:       {feed.rate / trivial.rate:.2f}")
+        print(f"ratio 304/trivial:        {not_modified.rate / trivial.rate:.2f}")
+        print(f"ratio cold render/trivial: {cold.rate / trivial.rate:.3f}")
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,650 @@
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+import time_machine
+import vobject
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils.http import http_date
+
+from meetings import services
+from meetings.models import Meeting, Series
+from tests.factories import MeetingFactory, SeriesFactory
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+FEEDS = ["/calendar.ics", "/series/cop-f-east/calendar.ics"]
+EAST_STARTS = [
+    datetime(2026, 12, 14, 14, tzinfo=UTC),
+    datetime(2027, 1, 11, 14, tzinfo=UTC),
+    datetime(2027, 2, 8, 14, tzinfo=UTC),
+    datetime(2027, 3, 8, 14, tzinfo=UTC),
+    datetime(2027, 4, 12, 14, tzinfo=UTC),
+    datetime(2027, 5, 10, 14, tzinfo=UTC),
+    datetime(2027, 6, 14, 14, tzinfo=UTC),
+    datetime(2027, 7, 12, 14, tzinfo=UTC),
+    datetime(2027, 8, 9, 14, tzinfo=UTC),
+    datetime(2027, 9, 13, 14, tzinfo=UTC),
+    datetime(2027, 10, 11, 14, tzinfo=UTC),
+    datetime(2027, 11, 8, 14, tzinfo=UTC),
+]
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def fresh_feed_cache():
+    """Rendered feeds are cached per ETag; each test builds its own."""
+    caches["feeds"].clear()
+    yield
+    caches["feeds"].clear()
+
+
+@pytest.fixture(autouse=True)
+def site(settings):
+    settings.SITE_URL = "https://copf.example.org"
+    settings.DEFAULT_FROM_EMAIL = "CoP-F <noreply@copf.example.org>"
+
+
+@pytest.fixture
+def east(db):
+    """CoP-F East: anchored to UTC, on the second Monday of each month at 14:00 UTC."""
+    series = SeriesFactory(
+        slug="cop-f-east",
+        name="CoP-F East",
+        rrule="FREQ=MONTHLY;BYDAY=2MO",
+        start_date=date(2023, 5, 8),
+        start_time=time(14, 0),
+    )
+    services.materialize_series(series=series)
+    return series
+
+
+@pytest.fixture
+def berlin(db):
+    """Every Sunday at 10:00 Berlin time, through both clock changes of 2027."""
+    series = SeriesFactory(
+        slug="berlin-sundays",
+        name="Berlin Sunday circle",
+        rrule="FREQ=WEEKLY;BYDAY=SU",
+        anchor_timezone="Europe/Berlin",
+        start_date=date(2026, 1, 4),
+        start_time=time(10, 0),
+        duration=timedelta(hours=1),
+    )
+    services.materialize_series(series=series)
+    return series
+
+
+def meeting_on(series: Series, day: date) -> Meeting:
+    return series.meetings.get(starts_at__date=day)
+
+
+def read_with_vobject(content: bytes) -> list[tuple[str, datetime, datetime, str, str, int]]:
+    """(UID, start, end, summary, status, sequence) of each event, as vobject reads them."""
+    calendar = vobject.readOne(content.decode(), validate=True)
+    return [
+        (
+            event.uid.value,
+            event.dtstart.value.astimezone(UTC),
+            event.dtend.value.astimezone(UTC),
+            event.summary.value,
+            event.status.value,
+            int(event.sequence.value),
+        )
+        for event in calendar.contents.get("vevent", [])
+    ]
+
+
+def read_with_recurring_ical_events(content: bytes) -> list[tuple[str, datetime, datetime]]:
+    """(UID, start, end) of each occurrence recurring-ical-events finds, soonest first."""
+    calendar = icalendar.Calendar.from_ical(content)
+    occurrences = recurring_ical_events.of(calendar).between(*EVER)
+    found = [
+        (str(event["UID"]), event.start.astimezone(UTC), event.end.astimezone(UTC))
+        for event in occurrences
+    ]
+    return sorted(found, key=lambda row: (row[1], row[0]))
+
+
+def database_rows(meetings) -> list[tuple[str, datetime, datetime, str, str, int]]:
+    return [
+        (
+            f"copf-meeting-{meeting.pk}@copf.example.org",
+            meeting.starts_at,
+            meeting.ends_at,
+            meeting.title,
+            {"scheduled": "CONFIRMED", "cancelled": "CANCELLED"}[meeting.status],
+            meeting.sequence,
+        )
+        for meeting in meetings.order_by("starts_at", "pk")
+    ]
+
+
+def in_window(**filters: object):
+    return Meeting.objects.filter(starts_at__gte=NOW - timedelta(days=90), **filters)
+
+
+def uids(content: bytes) -> list[str]:
+    return [row[0] for row in read_with_vobject(content)]
+
+
+def event_by_uid(content: bytes, uid: str) -> tuple[str, datetime, datetime, str, str, int]:
+    (row,) = [row for row in read_with_vobject(content) if row[0] == uid]
+    return row
+
+
+def uid_of(meeting: Meeting) -> str:
+    return f"copf-meeting-{meeting.pk}@copf.example.org"
+
+
+@pytest.mark.django_db
+class TestHeaders:
+    @pytest.mark.parametrize("url", [*FEEDS, "/series/berlin-sundays/calendar.ics"])
+    def test_a_feed_is_a_utf8_calendar_cached_briefly(self, client, east, berlin, url):
+        response = client.get(url)
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+        assert response["Cache-Control"] == "public, max-age=300"
+        assert "Content-Disposition" not in response
+
+    def test_a_single_meeting_is_an_attachment_with_an_ics_filename(self, client, east):
+        meeting = meeting_on(east, date(2026, 12, 14))
+
+        response = client.get(f"/meetings/{meeting.pk}/calendar.ics")
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/calendar; charset=utf-8"
+        assert response["Content-Disposition"] == (
+            'attachment; filename="cop-f-east-2026-12-14.ics"'
+        )
+        assert response["Cache-Control"] == "public, max-age=300"
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_a_feed_has_a_strong_etag_and_last_modified(self, client, east, url):
+        response = client.get(url)
+
+        assert re.fullmatch(r'"[0-9a-f]{40}"', response["ETag"])
+        assert response["Last-Modified"] == "Thu, 26 Nov 2026 09:00:00 GMT"
+
+    def test_a_single_meeting_has_a_strong_etag_and_last_modified(self, client, east):
+        meeting = meeting_on(east, date(2026, 12, 14))
+
+        response = client.get(f"/meetings/{meeting.pk}/calendar.ics")
+
+        assert re.fullmatch(r'"[0-9a-f]{40}"', response["ETag"])
+        assert response["Last-Modified"] == "Thu, 26 Nov 2026 09:00:00 GMT"
+
+    @pytest.mark.parametrize("url", [*FEEDS, "/meetings/{pk}/calendar.ics"])
+    def test_if_none_match_with_the_etag_is_a_304_with_no_body(self, client, east, url):
+        url = url.format(pk=meeting_on(east, date(2026, 12, 14)).pk)
+        etag = client.get(url)["ETag"]
+
+        response = client.get(url, headers={"If-None-Match": etag})
+
+        assert response.status_code == 304
+        assert response.content == b""
+        assert response["ETag"] == etag
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_if_none_match_with_the_etag_among_others_is_a_304(self, client, east, url):
+        etag = client.get(url)["ETag"]
+
+        response = client.get(url, headers={"If-None-Match": f'"older", {etag}'})
+
+        assert response.status_code == 304
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_if_none_match_with_the_weak_form_of_the_etag_is_a_304(self, client, east, url):
+        # RFC 9110 13.1.2: If-None-Match compares weakly; proxies that compress (nginx gzip)
+        # hand clients W/"..." for a strong ETag.
+        etag = client.get(url)["ETag"]
+
+        response = client.get(url, headers={"If-None-Match": f"W/{etag}"})
+
+        assert response.status_code == 304
+
+    @pytest.mark.parametrize("url", [*FEEDS, "/meetings/{pk}/calendar.ics"])
+    def test_if_modified_since_last_modified_is_a_304_with_no_body(self, client, east, url):
+        url = url.format(pk=meeting_on(east, date(2026, 12, 14)).pk)
+        last_modified = client.get(url)["Last-Modified"]
+
+        response = client.get(url, headers={"If-Modified-Since": last_modified})
+
+        assert response.status_code == 304
+        assert response.content == b""
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_if_modified_since_an_earlier_time_gets_the_feed(self, client, east, url):
+        earlier = http_date((NOW - timedelta(seconds=1)).timestamp())
+
+        response = client.get(url, headers={"If-Modified-Since": earlier})
+
+        assert response.status_code == 200
+        assert len(read_with_vobject(response.content)) == 12
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_a_stale_etag_wins_over_a_current_if_modified_since(self, client, east, url):
+        last_modified = client.get(url)["Last-Modified"]
+
+        response = client.get(
+            url, headers={"If-None-Match": '"stale"', "If-Modified-Since": last_modified}
+        )
+
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("url", [*FEEDS, "/meetings/{pk}/calendar.ics"])
+    def test_head_answers_200_with_no_body_and_the_same_etag(self, client, east, url):
+        url = url.format(pk=meeting_on(east, date(2026, 12, 14)).pk)
+        get = client.get(url)
+
+        head = client.head(url)
+
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head["ETag"] == get["ETag"]
+        assert head["Content-Type"] == "text/calendar; charset=utf-8"
+
+    @pytest.mark.parametrize(
+        "url", ["/series/no-such-series/calendar.ics", "/meetings/999999/calendar.ics"]
+    )
+    def test_an_unknown_series_or_meeting_is_a_404(self, client, east, url):
+        response = client.get(url)
+
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("url", [*FEEDS, "/meetings/{pk}/calendar.ics"])
+    def test_post_is_not_allowed(self, client, east, url):
+        url = url.format(pk=meeting_on(east, date(2026, 12, 14)).pk)
+
+        response = client.post(url)
+
+        assert response.status_code == 405
+
+
+def move(meeting: Meeting) -> None:
+    services.move_meeting(meeting=meeting, starts_at=meeting.starts_at + timedelta(hours=1))
+
+
+def cancel(meeting: Meeting) -> None:
+    services.cancel_meeting(meeting=meeting)
+
+
+def rename(meeting: Meeting) -> None:
+    services.update_meeting(meeting=meeting, title="CoP-F East: harvest")
+
+
+def delete(meeting: Meeting) -> None:
+    meeting.delete()
+
+
+def add_extra_meeting(meeting: Meeting) -> None:
+    services.schedule_extra_meeting(
+        title="Extra practice",
+        starts_at=datetime(2027, 1, 20, 14, tzinfo=UTC),
+        series=meeting.series,
+    )
+
+
+def rename_series(meeting: Meeting) -> None:
+    series = meeting.series
+    series.name = "CoP-F East (Asia and Europe)"
+    series.save()
+
+
+def edit_series_description(meeting: Meeting) -> None:
+    series = meeting.series
+    series.description = "Now with a check-in round."
+    series.save()
+
+
+CHANGES = [move, cancel, rename, delete, add_extra_meeting, rename_series, edit_series_description]
+
+
+@pytest.mark.django_db
+class TestEtagChanges:
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_the_etag_stays_the_same_while_nothing_changes(self, client, east, url, frozen_now):
+        first = client.get(url)
+        caches["feeds"].clear()
+        frozen_now.shift(timedelta(minutes=30))
+
+        second = client.get(url)
+
+        assert second["ETag"] == first["ETag"]
+        assert second.content == first.content
+
+    @pytest.mark.parametrize("change", CHANGES)
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_the_etag_and_the_feed_change_after_a_change(
+        self, client, east, url, change, frozen_now
+    ):
+        before = client.get(url)
+        frozen_now.shift(timedelta(minutes=1))
+
+        change(meeting_on(east, date(2027, 2, 8)))
+
+        after = client.get(url, headers={"If-None-Match": before["ETag"]})
+        assert after.status_code == 200
+        assert after["ETag"] != before["ETag"]
+
+    @pytest.mark.parametrize("change", [move, cancel, rename, rename_series])
+    def test_a_single_meetings_etag_changes_after_a_change(self, client, east, change, frozen_now):
+        meeting = meeting_on(east, date(2027, 2, 8))
+        url = f"/meetings/{meeting.pk}/calendar.ics"
+        before = client.get(url)
+        frozen_now.shift(timedelta(minutes=1))
+
+        change(meeting)
+
+        after = client.get(url, headers={"If-None-Match": before["ETag"]})
+        assert after.status_code == 200
+        assert after["ETag"] != before["ETag"]
+
+    def test_a_change_to_another_series_leaves_a_series_feed_alone(
+        self, client, east, berlin, frozen_now
+    ):
+        url = "/series/cop-f-east/calendar.ics"
+        before = client.get(url)
+        frozen_now.shift(timedelta(minutes=1))
+
+        cancel(meeting_on(berlin, date(2027, 3, 28)))
+
+        after = client.get(url, headers={"If-None-Match": before["ETag"]})
+        assert after.status_code == 304
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_after_a_deletion_if_modified_since_gets_the_new_feed(
+        self, client, east, url, frozen_now
+    ):
+        before = client.get(url)
+        deleted = meeting_on(east, date(2027, 2, 8))
+        deleted_uid = uid_of(deleted)
+        frozen_now.shift(timedelta(minutes=1))
+        deleted.delete()
+
+        after = client.get(url, headers={"If-Modified-Since": before["Last-Modified"]})
+
+        assert after.status_code == 200
+        assert deleted_uid in uids(before.content)
+        assert deleted_uid not in uids(after.content)
+
+
+@pytest.mark.django_db
+class TestContents:
+    @pytest.fixture
+    def busy(self, east, berlin, frozen_now):
+        """Both series, plus a meeting 80 days ago, a moved, a cancelled and an extra one."""
+        MeetingFactory(series=east, starts_at=NOW - timedelta(days=80))
+        frozen_now.shift(timedelta(minutes=1))
+        move(meeting_on(east, date(2027, 1, 11)))
+        cancel(meeting_on(berlin, date(2027, 3, 28)))
+        services.schedule_extra_meeting(
+            title="Open space: facilitation clinic",
+            starts_at=datetime(2027, 2, 3, 7, 30, tzinfo=UTC),
+            duration=timedelta(minutes=45),
+        )
+
+    @pytest.mark.parametrize(
+        ("url", "filters"),
+        [
+            ("/calendar.ics", {}),
+            ("/series/cop-f-east/calendar.ics", {"series__slug": "cop-f-east"}),
+            ("/series/berlin-sundays/calendar.ics", {"series__slug": "berlin-sundays"}),
+        ],
+    )
+    def test_vobject_finds_exactly_the_database_meetings(self, client, busy, url, filters):
+        response = client.get(url)
+
+        assert read_with_vobject(response.content) == database_rows(in_window(**filters))
+
+    @pytest.mark.parametrize(
+        ("url", "filters"),
+        [
+            ("/calendar.ics", {}),
+            ("/series/cop-f-east/calendar.ics", {"series__slug": "cop-f-east"}),
+            ("/series/berlin-sundays/calendar.ics", {"series__slug": "berlin-sundays"}),
+        ],
+    )
+    def test_recurring_ical_events_finds_exactly_the_database_instants(
+        self, client, busy, url, filters
+    ):
+        response = client.get(url)
+
+        expected = [
+            (uid, start, end) for uid, start, end, *_ in database_rows(in_window(**filters))
+        ]
+        assert read_with_recurring_ical_events(response.content) == sorted(
+            expected, key=lambda row: (row[1], row[0])
+        )
+
+    def test_a_single_meeting_download_holds_just_that_meeting(self, client, busy, east):
+        meeting = meeting_on(east, date(2027, 2, 8))
+
+        response = client.get(f"/meetings/{meeting.pk}/calendar.ics")
+
+        calendar = vobject.readOne(response.content.decode(), validate=True)
+        assert read_with_vobject(response.content) == database_rows(
+            Meeting.objects.filter(pk=meeting.pk)
+        )
+        assert read_with_recurring_ical_events(response.content) == [
+            (uid_of(meeting), meeting.starts_at, meeting.ends_at)
+        ]
+        assert calendar.method.value == "PUBLISH"
+        assert calendar.x_wr_calname.value == "CoP-F East"
+
+    def test_a_utc_anchored_series_stays_at_14_00_utc_through_every_clock_change(
+        self, client, east
+    ):
+        response = client.get("/series/cop-f-east/calendar.ics")
+
+        found = read_with_recurring_ical_events(response.content)
+        assert [start for _, start, _ in found] == EAST_STARTS
+        assert [end - start for _, start, end in found] == [timedelta(minutes=90)] * 12
+
+    def test_a_berlin_anchored_series_keeps_its_wall_clock_time_across_the_march_change(
+        self, client, berlin
+    ):
+        response = client.get("/series/berlin-sundays/calendar.ics")
+
+        found = recurring_ical_events.of(icalendar.Calendar.from_ical(response.content)).between(
+            datetime(2027, 3, 10, tzinfo=UTC), datetime(2027, 4, 10, tzinfo=UTC)
+        )
+        starts = sorted(event.start.astimezone(UTC) for event in found)
+        assert starts == [
+            datetime(2027, 3, 14, 9, tzinfo=UTC),
+            datetime(2027, 3, 21, 9, tzinfo=UTC),
+            datetime(2027, 3, 28, 8, tzinfo=UTC),
+            datetime(2027, 4, 4, 8, tzinfo=UTC),
+        ]
+
+    def test_a_berlin_anchored_series_keeps_its_wall_clock_time_across_the_october_change(
+        self, client, berlin
+    ):
+        response = client.get("/series/berlin-sundays/calendar.ics")
+
+        found = recurring_ical_events.of(icalendar.Calendar.from_ical(response.content)).between(
+            datetime(2027, 10, 20, tzinfo=UTC), datetime(2027, 11, 4, tzinfo=UTC)
+        )
+        starts = sorted(event.start.astimezone(UTC) for event in found)
+        assert starts == [
+            datetime(2027, 10, 24, 8, tzinfo=UTC),
+            datetime(2027, 10, 31, 9, tzinfo=UTC),
+        ]
+
+    def test_every_berlin_meeting_starts_at_10_00_berlin_time(self, client, berlin):
+        response = client.get("/series/berlin-sundays/calendar.ics")
+
+        rows = read_with_vobject(response.content)
+        assert len(rows) == 52
+        assert {start.astimezone(BERLIN).time() for _, start, *_ in rows} == {time(10, 0)}
+        assert {start.astimezone(BERLIN).weekday() for _, start, *_ in rows} == {6}
+
+    def test_the_feed_holds_the_past_90_days_and_everything_upcoming(self, client, east):
+        too_old = MeetingFactory(series=east, starts_at=NOW - timedelta(days=100))
+        recent = MeetingFactory(series=east, starts_at=NOW - timedelta(days=80))
+        last = MeetingFactory(series=east, starts_at=datetime(2028, 6, 12, 14, tzinfo=UTC))
+
+        response = client.get("/calendar.ics")
+
+        found = uids(response.content)
+        assert uid_of(too_old) not in found
+        assert found[0] == uid_of(recent)
+        assert found[-1] == uid_of(last)
+        assert len(found) == 14
+
+    def test_a_series_feed_holds_only_its_series_and_its_extra_meetings(self, client, east, berlin):
+        extra = services.schedule_extra_meeting(
+            title="East extra", starts_at=datetime(2027, 1, 20, 14, tzinfo=UTC), series=east
+        )
+        services.schedule_extra_meeting(
+            title="Unrelated", starts_at=datetime(2027, 1, 21, 14, tzinfo=UTC)
+        )
+
+        response = client.get("/series/cop-f-east/calendar.ics")
+
+        expected = [uid_of(meeting) for meeting in east.meetings.order_by("starts_at")]
+        assert uids(response.content) == expected
+        assert uid_of(extra) in expected
+        assert calendar_name(response.content) == "CoP-F: CoP-F East"
+
+    def test_the_all_meetings_feed_is_named_for_the_community(self, client, east):
+        response = client.get("/calendar.ics")
+
+        assert calendar_name(response.content) == "CoP-F meetings"
+
+
+def calendar_name(content: bytes) -> str:
+    return vobject.readOne(content.decode(), validate=True).x_wr_calname.value
+
+
+@pytest.mark.django_db
+class TestUidStability:
+    def test_uids_are_the_same_in_every_render_and_follow_the_meeting_ids(self, client, east):
+        first = uids(client.get("/calendar.ics").content)
+        caches["feeds"].clear()
+
+        second = uids(client.get("/calendar.ics").content)
+
+        assert second == first
+        assert first == [uid_of(meeting) for meeting in east.meetings.order_by("starts_at")]
+
+    def test_a_moved_meeting_keeps_its_uid_and_raises_its_sequence(self, client, east, frozen_now):
+        meeting = meeting_on(east, date(2027, 2, 8))
+        before = event_by_uid(client.get("/calendar.ics").content, uid_of(meeting))
+        frozen_now.shift(timedelta(minutes=1))
+
+        services.move_meeting(meeting=meeting, starts_at=datetime(2027, 2, 9, 15, tzinfo=UTC))
+
+        after = event_by_uid(client.get("/calendar.ics").content, uid_of(meeting))
+        assert before[1:] == (
+            datetime(2027, 2, 8, 14, tzinfo=UTC),
+            datetime(2027, 2, 8, 15, 30, tzinfo=UTC),
+            "CoP-F East",
+            "CONFIRMED",
+            0,
+        )
+        assert after[1:] == (
+            datetime(2027, 2, 9, 15, tzinfo=UTC),
+            datetime(2027, 2, 9, 16, 30, tzinfo=UTC),
+            "CoP-F East",
+            "CONFIRMED",
+            1,
+        )
+
+    def test_a_cancelled_meeting_stays_with_status_cancelled_and_a_higher_sequence(
+        self, client, east, frozen_now
+    ):
+        meeting = meeting_on(east, date(2027, 2, 8))
+        client.get("/calendar.ics")
+        frozen_now.shift(timedelta(minutes=1))
+
+        services.cancel_meeting(meeting=meeting)
+
+        after = event_by_uid(client.get("/calendar.ics").content, uid_of(meeting))
+        assert after[4:] == ("CANCELLED", 1)
+
+    def test_a_deleted_meeting_disappears_and_the_others_keep_their_uids(
+        self, client, east, frozen_now
+    ):
+        meeting = meeting_on(east, date(2027, 2, 8))
+        deleted_uid = uid_of(meeting)
+        before = uids(client.get("/calendar.ics").content)
+        frozen_now.shift(timedelta(minutes=1))
+
+        meeting.delete()
+
+        after = uids(client.get("/calendar.ics").content)
+        assert deleted_uid in before
+        assert after == [uid for uid in before if uid != deleted_uid]
+        assert len(after) == 11
+
+
+def create_meetings(series: Series, count: int) -> None:
+    first = NOW + timedelta(days=1, hours=5)
+    Meeting.objects.bulk_create(
+        Meeting(
+            series=series,
+            title=series.name,
+            starts_at=first + timedelta(days=day),
+            ends_at=first + timedelta(days=day, minutes=90),
+            original_start=first + timedelta(days=day),
+        )
+        for day in range(count)
+    )
+
+
+@pytest.mark.django_db
+class TestQueryCounts:
+    @pytest.fixture
+    def daily(self, db):
+        return SeriesFactory(slug="daily", name="Daily practice", rrule="FREQ=DAILY")
+
+    @pytest.mark.parametrize("count", [1, 500])
+    def test_the_all_meetings_feed_uses_the_same_queries_for_1_and_500_meetings(
+        self, client, daily, django_assert_num_queries, count
+    ):
+        create_meetings(daily, count)
+
+        with django_assert_num_queries(2):
+            response = client.get("/calendar.ics")
+
+        assert len(read_with_vobject(response.content)) == count
+
+    @pytest.mark.parametrize("count", [1, 500])
+    def test_a_series_feed_uses_the_same_queries_for_1_and_500_meetings(
+        self, client, daily, django_assert_num_queries, count
+    ):
+        create_meetings(daily, count)
+
+        with django_assert_num_queries(3):
+            response = client.get("/series/daily/calendar.ics")
+
+        assert len(read_with_vobject(response.content)) == count
+
+    @pytest.mark.parametrize(
+        ("url", "queries"), [("/calendar.ics", (2, 1)), ("/series/daily/calendar.ics", (3, 2))]
+    )
+    def test_a_second_identical_request_builds_nothing(self, daily, url, queries):
+        create_meetings(daily, 50)
+        first_client, second_client = Client(), Client()
+
+        with CaptureQueriesContext(connection) as first:
+            first_response = first_client.get(url)
+        with CaptureQueriesContext(connection) as second:
+            second_response = second_client.get(url)
+
+        assert (len(first), len(second)) == queries
+        assert second_response.content == first_response.content
