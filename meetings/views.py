@@ -73,12 +73,12 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def calendar_feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug) if slug else None
     meetings = selectors.feed_meetings(series=series)
-    version = selectors.feed_version(meetings)
+    version = selectors.public_feed_version(series=series)
     name = f"CoP-F: {series.name}" if series else "CoP-F meetings"
     return feeds.calendar_response(
         request,
-        etag=feeds.feed_etag("feed", slug or "all", name, *version.values()),
-        last_modified=_latest(version["updated"], version["series_updated"]),
+        etag=feeds.feed_etag("feed", slug or "all", name, *version.parts()),
+        last_modified=version.last_modified,
         build=lambda: ical.render(ical.build_calendar(meetings=meetings, name=name)),
     )
 

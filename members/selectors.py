@@ -102,5 +102,5 @@ def personal_feed_version(*, user: User, meetings: QuerySet[Meeting]) -> list[ob
         user.feed_token,
         user.calendar_alert_minutes,
         *answers.values(),
-        *feed_version(meetings).values(),
+        *feed_version(meetings).parts(),
     ]
