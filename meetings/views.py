@@ -72,14 +72,18 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def calendar_feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug) if slug else None
-    meetings = selectors.feed_meetings(series=series)
     version = selectors.public_feed_version(series=series)
     name = f"CoP-F: {series.name}" if series else "CoP-F meetings"
+
+    def build() -> bytes:
+        meetings = selectors.feed_meetings(series=series)
+        return ical.render(ical.build_calendar(meetings=meetings, name=name))
+
     return feeds.calendar_response(
         request,
         etag=feeds.feed_etag("feed", slug or "all", name, *version.parts()),
         last_modified=version.last_modified,
-        build=lambda: ical.render(ical.build_calendar(meetings=meetings, name=name)),
+        build=build,
     )
 
 
