@@ -34,7 +34,7 @@ from meetings import display, ical
 from meetings.models import Meeting
 from meetings.selectors import previous_meeting
 
-from . import links
+from . import links, mailer
 from .models import Delivery, Follow, Rsvp, User
 
 logger = logging.getLogger(__name__)
@@ -405,7 +405,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
         return State.SKIPPED
     message, sent_snapshot = build_message(delivery, now=now)
     try:
-        message.send()
+        mailer.send(message)
     except Exception as error:
         transient, description = classify_failure(error)
         if transient and delivery.attempts < MAX_ATTEMPTS:
@@ -542,9 +542,10 @@ def build_message(delivery: Delivery, *, now: datetime):
         calendar = invite_calendar(
             meeting, user=user, method=method, sequence=sequence, answer=answer
         )
-        ics = ical.render(calendar).decode()
+        ics = ical.render(calendar)
         # Django adds the charset itself (utf-8); naming it here would declare it twice.
-        message.attach_alternative(ics, f"text/calendar; method={method}")
+        message.attach_alternative(ics.decode(), f"text/calendar; method={method}")
+        # Bytes, not text: the e-mail package would escape non-ASCII text in a non-text part.
         message.attach("invite.ics", ics, "application/ics")
     return message, snapshot
 

@@ -1,0 +1,571 @@
+"""Deliveries end to end, with real components: Redis as the broker, a Celery worker
+consuming from it (a real worker in a thread of this process, not eager mode), and an SMTP
+server on loopback that records what it is sent and can refuse on demand.
+
+Each test gets its own Celery app (configured from the project's CELERY_* settings) on its
+own queue, so concurrent runs on one machine never take each other's tasks. Tests that stop
+or freeze Redis run their own redis-server on a free port; the machine's Redis is only used
+on DB 13 and never stopped or flushed. Rows must be committed for the worker's connection
+to see them, hence `transaction=True`.
+
+Without Redis, redis-server or aiosmtpd these tests skip, or fail under CI=true.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+import vobject
+from allauth.account.models import EmailAddress
+from celery import Celery, signals
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from copf.celery import app as project_app
+from meetings.models import Meeting
+from members import dispatch, reminders
+from members.models import Delivery, Rsvp, User
+from members.tasks import send_delivery, send_due_reminders
+from tests.factories import MeetingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Taken before any fixture swaps it for a recorder (conftest's `published_deliveries`).
+REAL_PUBLISH = dispatch.publish
+SHARED_REDIS_HOST, SHARED_REDIS_PORT, SHARED_REDIS_DB = "127.0.0.1", 6379, 13
+# Long enough for a slow CI machine, short enough that a broken test fails rather than hangs.
+DEADLINE = 30.0
+# An RSVP must not wait on a dead or frozen broker for longer than this.
+WEB_BUDGET = 3.0
+# A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
+DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
+State = Delivery.State
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip without the component; under CI=true a missing component is a failure."""
+    if condition:
+        return
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason} (CI=true, so this is not skipped)")
+    pytest.skip(reason)
+
+
+def wait_until(check: Callable[[], object], *, what: str, timeout: float = DEADLINE) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"Gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def state_of(delivery: Delivery) -> str:
+    return Delivery.objects.values_list("state", flat=True).get(pk=delivery.pk)
+
+
+# --- components ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sink(settings):
+    """The SMTP server on loopback, with Django's SMTP backend pointed at it."""
+    try:
+        from tests.members.smtp_sink import SmtpSink
+    except ImportError:
+        require(False, "aiosmtpd is not installed (pip install -e '.[test]')")
+    with SmtpSink() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch):
+    """A transient failure is retried after a second, not half a minute."""
+    monkeypatch.setattr("members.reminders.BACKOFF_BASE", timedelta(seconds=1))
+
+
+@pytest.fixture(autouse=True)
+def real_broker(monkeypatch):
+    """Publish for real, and forget any pause left by an earlier broker failure."""
+    assert REAL_PUBLISH.__module__ == "members.dispatch"
+    monkeypatch.setattr("members.dispatch.publish", REAL_PUBLISH)
+    monkeypatch.setattr("members.dispatch._paused_until", 0.0)
+
+
+def celery_app(*, broker_url: str, queue: str) -> Celery:
+    """An app configured as `copf.celery` is, on its own broker and queue."""
+    app = Celery("copf", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(
+        broker_url=broker_url,
+        task_default_queue=queue,
+        # Keep pytest's log capture, and stay deaf to other workers' broadcasts.
+        worker_hijack_root_logger=False,
+        worker_enable_remote_control=False,
+    )
+    return app
+
+
+@contextmanager
+def current(app: Celery) -> Iterator[Celery]:
+    """Make `app` the one tasks are sent with (shared tasks follow the current app)."""
+    app.set_current()
+    app.set_default()
+    try:
+        yield app
+    finally:
+        project_app.set_current()
+        project_app.set_default()
+        app.close()
+
+
+@dataclass
+class TaskLog:
+    """What the worker did with `members.send_delivery`: results and retries."""
+
+    results: list[object] = field(default_factory=list)
+    retries: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_postrun(self, sender=None, retval=None, state=None, **kwargs) -> None:
+        if sender is not None and sender.name == "members.send_delivery" and state == "SUCCESS":
+            with self.lock:
+                self.results.append(retval)
+
+    def on_retry(self, sender=None, **kwargs) -> None:
+        if sender is not None and sender.name == "members.send_delivery":
+            with self.lock:
+                self.retries += 1
+
+
+@pytest.fixture
+def task_log() -> Iterator[TaskLog]:
+    log = TaskLog()
+    signals.task_postrun.connect(log.on_postrun, weak=False)
+    signals.task_retry.connect(log.on_retry, weak=False)
+    yield log
+    signals.task_postrun.disconnect(log.on_postrun)
+    signals.task_retry.disconnect(log.on_retry)
+
+
+@contextmanager
+def running_worker(app: Celery) -> Iterator[None]:
+    """One real worker (solo pool, in a thread) consuming the app's queue."""
+    with start_worker(
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ):
+        yield
+
+
+@pytest.fixture(scope="session")
+def shared_redis_url() -> str:
+    client = redis.Redis(
+        host=SHARED_REDIS_HOST,
+        port=SHARED_REDIS_PORT,
+        db=SHARED_REDIS_DB,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+    )
+    try:
+        client.ping()
+    except redis.RedisError:
+        require(False, f"No Redis at {SHARED_REDIS_HOST}:{SHARED_REDIS_PORT}")
+    finally:
+        client.close()
+    return f"redis://{SHARED_REDIS_HOST}:{SHARED_REDIS_PORT}/{SHARED_REDIS_DB}"
+
+
+def unique_queue() -> str:
+    return f"copf-e2e-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def worker(sink, task_log, shared_redis_url) -> Iterator[Celery]:
+    """A worker on the machine's Redis (DB 13), on a queue of this test's own."""
+    queue = unique_queue()
+    app = celery_app(broker_url=shared_redis_url, queue=queue)
+    with current(app), running_worker(app):
+        yield app
+    client = redis.Redis.from_url(shared_redis_url)
+    keys = list(client.scan_iter(match=f"*{queue}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+class OwnRedis:
+    """A redis-server of the test's own, to stop, freeze and start again on one port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (a fixed argument list)
+            [
+                shutil.which("redis-server") or "redis-server",
+                *("--bind", "127.0.0.1", "--port", str(self.port)),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        wait_until(lambda: self._answers(client), what="redis-server to start", timeout=10)
+        client.close()
+
+    def _answers(self, client: redis.Redis) -> bool:
+        assert self.process is not None
+        assert self.process.poll() is None, "redis-server died"
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a frozen server cannot exit
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def own_redis(sink) -> Iterator[OwnRedis]:
+    require(shutil.which("redis-server") is not None, "The redis-server binary is not installed")
+    from tests.members.smtp_sink import free_port
+
+    server = OwnRedis(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+def verified_member(**fields: object) -> User:
+    user = UserFactory(**fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def future_meeting(**fields: object):
+    starts_at = timezone.now().replace(second=0, microsecond=0) + timedelta(days=3)
+    return MeetingFactory(starts_at=starts_at, **fields)
+
+
+def planned_invite(*, user: User | None = None, meeting=None) -> Delivery:
+    """A pending invite, due now and never enqueued, as an answer plans it."""
+    rsvp = Rsvp.objects.create(
+        meeting=meeting or future_meeting(), user=user or verified_member(), response="yes"
+    )
+    delivery = reminders.plan_answer(rsvp=rsvp)
+    assert delivery is not None
+    return delivery
+
+
+def answer_over_http(client, *, user: User, meeting, response: str = "yes"):
+    client.force_login(user)
+    started = time.monotonic()
+    reply = client.post(f"/meetings/{meeting.pk}/rsvp/", {"response": response})
+    return reply, time.monotonic() - started
+
+
+def drained(broker_url: str, app: Celery) -> bool:
+    """Nothing waiting in the app's queue and nothing taken but not yet acknowledged, twice
+    in a row (a message is in neither for an instant between being taken and recorded)."""
+    client = redis.Redis.from_url(broker_url)
+    queue = app.conf.task_default_queue
+    try:
+        for look in range(2):
+            if look:
+                time.sleep(0.2)
+            if client.llen(queue) or client.hlen("unacked"):
+                return False
+        return True
+    finally:
+        client.close()
+
+
+def calendar_lines(ics: bytes) -> list[bytes]:
+    return ics.split(b"\r\n")[:-1] if ics.endswith(b"\r\n") else ics.split(b"\r\n")
+
+
+# --- the tests -------------------------------------------------------------------------
+
+
+def invite_sent_over_http(client, sink) -> tuple[User, Meeting, Delivery, EmailMessage]:
+    """A verified member answers yes through the web; the worker mails the invite."""
+    # Non-ASCII text long enough to be folded, so a fold could land inside a character.
+    member = verified_member(
+        display_name="Asha Ñuñez-Ångström Þórsdóttir Łukasiewicz", timezone="Asia/Kolkata"
+    )
+    meeting = future_meeting(title="CoP-F East — Facilitación, diálogo y círculos de práctica")
+
+    reply, _ = answer_over_http(client, user=member, meeting=meeting)
+
+    assert reply.status_code == 302
+    delivery = Delivery.objects.get(meeting=meeting, user=member)
+    assert delivery.kind == Delivery.Kind.INVITE
+    wait_until(
+        lambda: sink.count == 1 and state_of(delivery) == State.SENT, what="the invite to be sent"
+    )
+    [received] = sink.messages
+    assert received.rcpt_tos == [member.email]
+    return member, meeting, delivery, received.parse()
+
+
+def parts_of(message: EmailMessage) -> tuple[EmailMessage, ...]:
+    """(text, html, calendar, attachment): multipart/mixed holding the alternatives and the
+    invite.ics attachment."""
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, html, calendar_part = alternative.get_payload()
+    return text, html, calendar_part, attachment
+
+
+def test_rsvp_yes_over_http_delivers_one_invite_with_a_valid_calendar(client, sink, worker):
+    member, meeting, delivery, message = invite_sent_over_http(client, sink)
+
+    from_address = parseaddr(str(message["From"]))[1]
+    assert from_address == parseaddr(django_settings.DEFAULT_FROM_EMAIL)[1]
+    assert str(message["To"]) == member.email
+    assert str(message["Message-ID"]) == delivery.message_id
+    text, html, calendar_part, _ = parts_of(message)
+    assert [text.get_content_type(), html.get_content_type()] == ["text/plain", "text/html"]
+    assert calendar_part.get_content_type() == "text/calendar"
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part.get_content_charset() == "utf-8"
+    ics = calendar_part.get_payload(decode=True)
+
+    lines = calendar_lines(ics)
+    assert ics.endswith(b"\r\n")
+    assert b"\n" not in b"".join(lines), "every line ends in CRLF"
+    assert [line for line in lines if len(line) > 75] == []
+    for line in lines:
+        line.decode("utf-8")  # folding never splits a character
+    assert b"METHOD:REQUEST" in lines
+
+    parsed = vobject.readOne(ics.decode(), validate=True)
+    event = parsed.vevent
+    host = urlsplit(django_settings.SITE_URL).hostname
+    assert parsed.method.value == "REQUEST"
+    assert event.uid.value == f"copf-meeting-{meeting.pk}@{host}"
+    assert event.organizer.value.lower() == f"mailto:{from_address}".lower()
+    assert event.attendee.value.lower() == f"mailto:{member.email}".lower()
+    assert event.attendee.params["PARTSTAT"] == ["ACCEPTED"]
+    assert event.attendee.params["RSVP"] == ["TRUE"]
+    assert event.attendee.params["CN"] == [member.display_name]
+    assert event.summary.value == meeting.title
+    assert event.dtstart.value == meeting.starts_at
+    assert event.dtend.value == meeting.ends_at
+    date_times = [line for line in lines if DATE_TIME_LINE.fullmatch(line)]
+    assert len(date_times) >= 3  # DTSTART, DTEND, DTSTAMP at least
+    assert [line for line in date_times if not line.endswith(b"Z")] == []
+    assert b"TZID" not in ics
+
+    body = text.get_content()
+    kolkata = ZoneInfo("Asia/Kolkata")
+    local_start, local_end = (
+        meeting.starts_at.astimezone(kolkata),
+        meeting.ends_at.astimezone(kolkata),
+    )
+    assert f"{local_start:%H:%M}–{local_end:%H:%M} IST (Asia/Kolkata)" in body
+    assert f"In UTC: {meeting.starts_at:%H:%M}–{meeting.ends_at:%H:%M} UTC" in body
+
+    feed = client.get(f"/meetings/{meeting.pk}/calendar.ics")
+    feed_uids = [line for line in calendar_lines(feed.content) if line.startswith(b"UID:")]
+    assert feed_uids == [f"UID:{event.uid.value}".encode()]
+
+
+def test_the_invite_ics_attachment_is_the_same_calendar_as_the_calendar_part(client, sink, worker):
+    _, _, _, message = invite_sent_over_http(client, sink)
+
+    _, _, calendar_part, attachment = parts_of(message)
+
+    assert attachment.get_filename() == "invite.ics"
+    # Line by line, so a difference shows where it is.
+    assert calendar_lines(attachment.get_payload(decode=True)) == calendar_lines(
+        calendar_part.get_payload(decode=True)
+    )
+
+
+def test_the_same_task_delivered_twice_sends_one_email(sink, worker, task_log):
+    delivery = planned_invite()
+
+    send_delivery.apply_async(args=[delivery.pk])
+    send_delivery.apply_async(args=[delivery.pk])
+
+    wait_until(lambda: len(task_log.results) == 2, what="both tasks to run")
+    assert task_log.results == [State.SENT, "not claimed"]
+    assert sink.count == 1
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.SENT, 1)
+
+
+def test_a_421_is_retried_and_the_message_arrives_once(sink, worker, task_log):
+    delivery = planned_invite()
+    sink.refuse_next("421 4.3.2 Too busy, try again later")
+
+    dispatch.enqueue([delivery.pk])
+
+    wait_until(lambda: state_of(delivery) == State.SENT, what="the retried send")
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.last_error) == (State.SENT, 2, "")
+    assert (sink.attempts, sink.count) == (2, 1)
+    assert task_log.retries == 1
+    [received] = sink.messages
+    assert str(received.parse()["Message-ID"]) == delivery.message_id
+
+
+def test_a_550_fails_the_row_with_its_reason_and_is_never_retried(sink, worker, task_log):
+    delivery = planned_invite()
+    sink.refuse_next("550 5.1.1 No such mailbox")
+
+    dispatch.enqueue([delivery.pk])
+
+    wait_until(lambda: state_of(delivery) == State.FAILED, what="the send to fail")
+    # A retry would come after a second (fast_backoff); give it three.
+    time.sleep(3)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.FAILED, 1)
+    assert "550" in delivery.last_error
+    assert "No such mailbox" in delivery.last_error
+    assert (sink.attempts, sink.count) == (1, 0)
+    assert (task_log.results, task_log.retries) == ([State.FAILED], 0)
+    assert reminders.sweep(enqueue=dispatch.enqueue).due == []
+
+
+def test_rsvp_with_redis_down_answers_at_once_and_the_sweep_sends_later(
+    client, sink, own_redis, task_log
+):
+    app = celery_app(broker_url=own_redis.url, queue=unique_queue())
+    member = verified_member()
+    meeting = future_meeting()
+    with current(app):
+        own_redis.stop()
+
+        reply, elapsed = answer_over_http(client, user=member, meeting=meeting)
+
+        assert reply.status_code == 302
+        assert elapsed < WEB_BUDGET
+        delivery = Delivery.objects.get(meeting=meeting, user=member)
+        assert (delivery.state, delivery.enqueued_at) == (State.PENDING, None)
+        assert Rsvp.objects.get(meeting=meeting, user=member).response == "yes"
+
+        own_redis.start()
+        dispatch._paused_until = 0.0  # as if the pause after the failure had run out
+        with running_worker(app):
+            assert send_due_reminders() == 1
+            wait_until(
+                lambda: sink.count == 1 and state_of(delivery) == State.SENT,
+                what="the sweep's invite to be sent",
+            )
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.SENT, 1)
+    [received] = sink.messages
+    assert received.rcpt_tos == [member.email]
+
+
+def test_rsvp_with_redis_frozen_answers_within_budget_and_the_sweep_sends_later(
+    client, sink, own_redis, task_log
+):
+    app = celery_app(broker_url=own_redis.url, queue=unique_queue())
+    member = verified_member()
+    first, second = future_meeting(title="First"), future_meeting(title="Second")
+    with current(app):
+        # An answer while Redis is up leaves a live connection in the pool, as in production.
+        answer_over_http(client, user=member, meeting=first)
+        own_redis.freeze()
+
+        reply, elapsed = answer_over_http(client, user=member, meeting=second)
+
+        assert reply.status_code == 302
+        assert elapsed < WEB_BUDGET
+        frozen = Delivery.objects.get(meeting=second, user=member)
+        assert (frozen.state, frozen.enqueued_at) == (State.PENDING, None)
+
+        own_redis.thaw()
+        dispatch._paused_until = 0.0
+        with running_worker(app):
+            send_due_reminders()
+            wait_until(
+                lambda: (
+                    sink.count == 2
+                    and set(Delivery.objects.values_list("state", flat=True)) == {State.SENT}
+                ),
+                what="both invites to be sent",
+            )
+            # A publish that timed out may still have reached Redis once it thawed; such a
+            # duplicate task must be a no-op. Let the worker drain the queue before counting.
+            wait_until(lambda: drained(own_redis.url, app), what="the queue to drain")
+    subjects = sorted(str(received.parse()["Subject"]).split(",")[0] for received in sink.messages)
+    assert subjects == ["Invitation: First", "Invitation: Second"]
+    frozen.refresh_from_db()
+    assert (frozen.state, frozen.attempts) == (State.SENT, 1)
+
+
+def test_a_claim_left_by_a_killed_worker_is_resent_with_the_same_message_id(sink, worker):
+    delivery = planned_invite()
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=State.SENDING, attempts=1, claimed_at=now - timedelta(minutes=1), enqueued_at=now
+    )
+    assert reminders.sweep(enqueue=dispatch.enqueue).due == []  # still someone else's claim
+
+    stale = now - reminders.CLAIM_TIMEOUT - timedelta(minutes=1)
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_at=stale, enqueued_at=stale)
+    assert reminders.sweep(enqueue=dispatch.enqueue).due == [delivery.pk]
+
+    wait_until(lambda: sink.count == 1 and state_of(delivery) == State.SENT, what="the re-send")
+    [received] = sink.messages
+    assert str(received.parse()["Message-ID"]) == delivery.message_id
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.SENT, 2)
