@@ -302,8 +302,8 @@ def render_rate(sample: int) -> float:
     """Messages per second that `build_message` renders in this process (no sending)."""
     from django.utils import timezone
 
-    from members import reminders
-    from members.models import Delivery
+    from members import messages
+    from members.models import Delivery, Rsvp
 
     deliveries = list(
         Delivery.objects.select_related("meeting", "meeting__series", "user").order_by("pk")[
@@ -312,7 +312,8 @@ def render_rate(sample: int) -> float:
     )
     began = time.perf_counter()
     for delivery in deliveries:
-        message, _ = reminders.build_message(delivery, now=timezone.now())
+        answer = Rsvp.objects.filter(meeting=delivery.meeting, user=delivery.user).first()
+        message, _ = messages.build_message(delivery, now=timezone.now(), answer=answer)
         message.message().as_bytes()
     return len(deliveries) / (time.perf_counter() - began)
 

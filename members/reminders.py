@@ -21,20 +21,14 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 
-from copf.lib.email import render_email
-from meetings import display, ical
 from meetings.models import Meeting
-from meetings.selectors import previous_meeting
 
-from . import links, mailer
+from . import mailer, messages
 from .models import Delivery, Follow, Rsvp, User
 
 logger = logging.getLogger(__name__)
@@ -53,7 +47,6 @@ MAX_ATTEMPTS = 8
 SWEEP_BATCH = 5000
 CALENDAR_KINDS = (Kind.INVITE, Kind.UPDATE, Kind.PROMOTION)
 ALL_CALENDAR_KINDS = (*CALENDAR_KINDS, Kind.CANCELLATION)
-PARTSTAT = {"yes": "ACCEPTED", "maybe": "TENTATIVE", "no": "DECLINED"}
 
 
 class TransientFailure(Exception):
@@ -71,17 +64,6 @@ class SweepResult:
 
 
 # --- planning --------------------------------------------------------------------------
-
-
-def snapshot_of(meeting: Meeting) -> dict[str, object]:
-    return {
-        "starts_at": meeting.starts_at.isoformat(),
-        "ends_at": meeting.ends_at.isoformat(),
-        "title": meeting.title,
-        "join_url": meeting.effective_join_url,
-        "status": meeting.status,
-        "sequence": meeting.sequence,
-    }
 
 
 def next_sequence(*, meeting: Meeting, user: User) -> int:
@@ -109,7 +91,7 @@ def _plan(
                 kind=kind,
                 sequence=sequence,
                 meeting_sequence=meeting.sequence,
-                snapshot=snapshot_of(meeting),
+                snapshot=messages.snapshot_of(meeting),
                 due_at=due_at,
                 **fields,
             )
@@ -257,7 +239,7 @@ def _invite_all(meeting: Meeting, recipients: Iterable[User], now: datetime) -> 
             kind=Kind.INVITE,
             sequence=meeting.sequence,
             meeting_sequence=meeting.sequence,
-            snapshot=snapshot_of(meeting),
+            snapshot=messages.snapshot_of(meeting),
             due_at=now,
         )
         for user in recipients
@@ -306,7 +288,7 @@ def _plan_reminders(now: datetime, kind: str, offset: timedelta) -> int:
                 kind=kind,
                 sequence=meeting.sequence,
                 meeting_sequence=meeting.sequence,
-                snapshot=snapshot_of(meeting),
+                snapshot=messages.snapshot_of(meeting),
                 due_at=due_at,
             )
             for user in candidates.distinct()
@@ -399,11 +381,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
     delivery = claim(delivery_id, now=now)
     if delivery is None:
         return "not claimed"
-    reason = skip_reason(delivery, now=now)
+    answer = Rsvp.objects.filter(meeting_id=delivery.meeting_id, user_id=delivery.user_id).first()
+    reason = skip_reason(delivery, now=now, answer=answer)
     if reason:
         _finish(delivery, state=State.SKIPPED, error=reason)
         return State.SKIPPED
-    message, sent_snapshot = build_message(delivery, now=now)
+    message, sent_snapshot = messages.build_message(delivery, now=now, answer=answer)
     try:
         mailer.send(message)
     except Exception as error:
@@ -481,12 +464,11 @@ def _finish(
             logger.info("Delivery %s keeps its planned sequence", delivery.pk)
 
 
-def skip_reason(delivery: Delivery, *, now: datetime) -> str:
+def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
     """Why this message should no longer go out, or "" if it should."""
     meeting, user = delivery.meeting, delivery.user
     if not user.is_active or not user.email_enabled:
         return "The member turned e-mail off."
-    answer = Rsvp.objects.filter(meeting=meeting, user=user).first()
     if delivery.kind == Kind.CANCELLATION:
         sent_before = Delivery.objects.filter(
             meeting=meeting, user=user, kind__in=CALENDAR_KINDS, state=State.SENT
@@ -515,163 +497,3 @@ def skip_reason(delivery: Delivery, *, now: datetime) -> str:
     if delivery.kind == Kind.PROMOTION and (answer is None or not answer.holds_seat):
         return "The member no longer holds a seat."
     return ""
-
-
-# --- rendering -------------------------------------------------------------------------
-
-
-def build_message(delivery: Delivery, *, now: datetime):
-    """The e-mail for a delivery, in the member's zone, and the snapshot of what it says."""
-    meeting, user = delivery.meeting, delivery.user
-    zone = _zone(user)
-    answer = Rsvp.objects.filter(meeting=meeting, user=user).first()
-    sequence = max(delivery.sequence, meeting.sequence)
-    snapshot = {**snapshot_of(meeting), "sequence": sequence, "meeting_sequence": meeting.sequence}
-    context = message_context(delivery, zone=zone, now=now, answer=answer)
-    unsubscribe = links.unsubscribe_url(user_id=user.pk)
-    headers = {
-        "Message-ID": delivery.message_id,
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Auto-Submitted": "auto-generated",
-    }
-    with timezone.override(zone):
-        message = render_email(delivery.kind, context, to=user.email, headers=headers)
-    method = _calendar_method(delivery.kind)
-    if method:
-        calendar = invite_calendar(
-            meeting, user=user, method=method, sequence=sequence, answer=answer
-        )
-        ics = ical.render(calendar)
-        # Django adds the charset itself (utf-8); naming it here would declare it twice.
-        message.attach_alternative(ics.decode(), f"text/calendar; method={method}")
-        # Bytes, not text: the e-mail package would escape non-ASCII text in a non-text part.
-        message.attach("invite.ics", ics, "application/ics")
-    return message, snapshot
-
-
-def _calendar_method(kind: str) -> str:
-    if kind in CALENDAR_KINDS:
-        return "REQUEST"
-    if kind == Kind.CANCELLATION:
-        return "CANCEL"
-    return ""
-
-
-def invite_calendar(
-    meeting: Meeting, *, user: User, method: str, sequence: int, answer: Rsvp | None
-):
-    partstat = PARTSTAT.get(answer.response, "NEEDS-ACTION") if answer else "NEEDS-ACTION"
-    if method == "CANCEL":
-        partstat = "DECLINED" if answer and answer.response == "no" else partstat
-    attendee = ical.Attendee(email=user.email, name=user.display_name, partstat=partstat)
-    options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL")
-    calendar = ical.build_calendar(
-        meetings=[meeting], name=meeting.title, method=method, default_options=options
-    )
-    for event in calendar.walk("VEVENT"):
-        event["SEQUENCE"] = sequence
-        # An update must be newer than what the member holds, even with no database change
-        # (their own answer changed): DTSTAMP is when we sent it.
-        event.pop("DTSTAMP")
-        event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
-    return calendar
-
-
-def _zone(user: User) -> ZoneInfo:
-    zone = user.timezone
-    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
-
-
-def message_context(
-    delivery: Delivery, *, zone: ZoneInfo, now: datetime, answer: Rsvp | None
-) -> dict[str, object]:
-    meeting, user = delivery.meeting, delivery.user
-    local = display.localize(meeting, zone)
-    previous = previous_meeting(meeting=meeting) if delivery.kind in REMINDER_OFFSETS else None
-    return {
-        "member": user,
-        "meeting": meeting,
-        "kind": delivery.kind,
-        "local": local,
-        "when": when_text(local, now=now),
-        "utc_time": f"{local.utc_start:%H:%M} UTC",
-        "clock_note": clock_note(meeting, previous, zone),
-        "changes": changes(delivery.previous, meeting, zone)
-        if delivery.kind == Kind.UPDATE
-        else [],
-        "answer": answer,
-        "meeting_url": ical.absolute_url(meeting.get_absolute_url()),
-        "join_url": meeting.effective_join_url,
-        "rsvp_links": {
-            response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
-            for response in ("yes", "maybe", "no")
-        },
-        "preferences_url": ical.absolute_url(reverse("members:profile")),
-        "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
-        "site_url": settings.SITE_URL,
-    }
-
-
-def when_text(local: display.LocalMeeting, *, now: datetime) -> str:
-    """ "Tomorrow 19:30 IST": the day relative to now in the member's zone, then the time."""
-    today = now.astimezone(local.zone).date()
-    days = (local.start.date() - today).days
-    if days == 0:
-        day = "Today"
-    elif days == 1:
-        day = "Tomorrow"
-    else:
-        day = display.format_short_day(local.start)
-    return f"{day} {local.start:%H:%M} {local.zone_label}"
-
-
-def clock_note(meeting: Meeting, previous: Meeting | None, zone: ZoneInfo) -> str:
-    if previous is None:
-        return ""
-    marked = display.mark_clock_changes([meeting], zone, previous=previous)[0]
-    if not marked.local_time_changed:
-        return ""
-    return (
-        f"Clocks have changed since the last meeting: this one starts at "
-        f"{marked.start:%H:%M} {marked.zone_label} your time, not {marked.previous_local_time}."
-    )
-
-
-def changes(
-    previous: dict[str, object], meeting: Meeting, zone: ZoneInfo
-) -> list[tuple[str, str, str]]:
-    """(what, before, now) for each thing the member sees that changed."""
-    if not previous:
-        return []
-    result = []
-    old_start = datetime.fromisoformat(str(previous["starts_at"]))
-    old_end = datetime.fromisoformat(str(previous["ends_at"]))
-    if (old_start, old_end) != (meeting.starts_at, meeting.ends_at):
-        result.append(
-            (
-                "Time",
-                _time_text(old_start, old_end, zone),
-                _time_text(meeting.starts_at, meeting.ends_at, zone),
-            )
-        )
-    if previous.get("title") != meeting.title:
-        result.append(("Title", str(previous.get("title", "")), meeting.title))
-    if previous.get("join_url", "") != meeting.effective_join_url:
-        result.append(
-            (
-                "Join link",
-                str(previous.get("join_url") or "none"),
-                meeting.effective_join_url or "none",
-            )
-        )
-    return result
-
-
-def _time_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    utc = start.astimezone(ZoneInfo("UTC"))
-    return (
-        f"{display.format_short_day(local_start)}, {display.format_range(local_start, local_end)} "
-        f"{display.zone_label(local_start)} ({utc:%H:%M} UTC)"
-    )

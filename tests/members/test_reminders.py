@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from meetings import services as meeting_services
 from meetings.models import Meeting, Series
-from members import links, reminders, services
+from members import links, messages, reminders, services
 from members.models import Delivery, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
@@ -362,7 +362,7 @@ def test_clock_note_text_names_both_local_times():
     march = MeetingFactory(series=series, starts_at=MARCH_START)
     april = MeetingFactory(series=series, starts_at=APRIL_START)
 
-    note = reminders.clock_note(april, march, ZoneInfo("America/New_York"))
+    note = messages.clock_note(april, march, ZoneInfo("America/New_York"))
 
     assert note == (
         "Clocks have changed since the last meeting: this one starts at 10:00 EDT your time, "
