@@ -262,7 +262,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
-    "max_retries": 1,
+    # Fail a publish at once when Redis is down; the sweep sends what could not be queued.
+    "max_retries": 0,
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
