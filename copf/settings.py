@@ -194,10 +194,6 @@ STORAGES = {
     },
 }
 
-# A page whose stylesheet was not collected yet still renders (unhashed URL) instead of
-# failing with a 500; `collectstatic` at deploy time gives the hashed, cached names.
-WHITENOISE_MANIFEST_STRICT = False
-
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CoP-F <noreply@copf.localhost>")
