@@ -19,8 +19,10 @@ _paused_until = 0.0
 def publish(delivery_ids: list[int]) -> None:
     from .tasks import send_delivery
 
-    for delivery_id in delivery_ids:
-        send_delivery.apply_async(args=[delivery_id], retry=False)
+    # One producer (one broker connection) for the whole batch, not one per task.
+    with send_delivery.app.producer_or_acquire() as producer:
+        for delivery_id in delivery_ids:
+            send_delivery.apply_async(args=[delivery_id], retry=False, producer=producer)
 
 
 def enqueue(delivery_ids: list[int]) -> None:
