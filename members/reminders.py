@@ -124,6 +124,25 @@ def plan_promotion(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | Non
     )
 
 
+def plan_unfollow(*, user: User, series_id: int, now: datetime | None = None) -> list[Delivery]:
+    """Take a series' coming meetings out of the calendar of a member who stopped following
+    it, unless they answered yes or maybe to them."""
+    now = now or timezone.now()
+    answered = set(
+        Rsvp.objects.filter(
+            user=user, meeting__series_id=series_id, response__in=["yes", "maybe"]
+        ).values_list("meeting_id", flat=True)
+    )
+    planned = []
+    for meeting in Meeting.objects.filter(series_id=series_id, starts_at__gt=now).exclude(
+        pk__in=answered
+    ):
+        last = last_calendar_delivery(meeting=meeting, user=user)
+        if last is not None and last.kind != Kind.CANCELLATION:
+            planned.append(_plan(meeting=meeting, user=user, kind=Kind.CANCELLATION, due_at=now))
+    return [delivery for delivery in planned if delivery]
+
+
 def last_calendar_delivery(*, meeting: Meeting, user: User) -> Delivery | None:
     """The newest invite, update, promotion or cancellation that was or will be sent."""
     return (

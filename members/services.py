@@ -138,7 +138,32 @@ def follow_series(*, user: User, series: Series) -> Follow:
 
 
 def unfollow_series(*, user: User, series: Series) -> None:
-    Follow.objects.filter(user=user, series=series).delete()
+    with transaction.atomic():
+        deleted, _ = Follow.objects.filter(user=user, series=series).delete()
+        if deleted:
+            cancellations = reminders.plan_unfollow(user=user, series_id=series.pk)
+            dispatch.enqueue_on_commit([delivery.pk for delivery in cancellations])
+
+
+def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
+    """Promote waiting members wherever seats are free again, for instance after an
+    organizer raised a meeting's capacity. The sweep runs this every minute."""
+    now = now or timezone.now()
+    meeting_ids = (
+        Rsvp.objects.waitlisted()
+        .filter(meeting__starts_at__gt=now, meeting__status=Meeting.Status.SCHEDULED)
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    promoted: list[Rsvp] = []
+    for meeting_id in sorted(set(meeting_ids)):
+        with transaction.atomic():
+            meeting = lock_meeting(Meeting(pk=meeting_id))
+            seats = promote_waitlist(meeting=meeting, now=now)
+            messages = [reminders.plan_promotion(rsvp=seat, now=now) for seat in seats]
+            dispatch.enqueue_on_commit([message.pk for message in messages if message])
+        promoted += seats
+    return promoted
 
 
 def delete_account(*, user: User) -> None:

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import dispatch, reminders
+from . import dispatch, reminders, services
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def send_delivery(self, delivery_id: int) -> str:
 
 @shared_task(name="members.send_due_reminders")
 def send_due_reminders() -> int:
+    services.promote_freed_seats()
     result = reminders.sweep(enqueue=dispatch.enqueue)
     logger.info("Sweep planned %s and enqueued %s deliveries", result.planned, len(result.due))
     return len(result.due)

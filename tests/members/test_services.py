@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 
 from meetings.models import Meeting
 from members import services
-from members.models import Follow, Rsvp
+from members.models import Delivery, Follow, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 # Before the factory meeting (2027-01-11 14:00 UTC), so answers are open.
@@ -538,3 +538,61 @@ class TestIsVerified:
         EmailAddress.objects.create(user=user, email=user.email.upper(), verified=True)
 
         assert services.is_verified(user) is True
+
+
+@pytest.mark.django_db
+class TestPromoteFreedSeats:
+    def test_a_raised_capacity_promotes_the_first_in_line_and_plans_their_note(self):
+        meeting = MeetingFactory(capacity=1)
+        _, (first, second) = fill(meeting, seated=1, waiting=2)
+        Meeting.objects.filter(pk=meeting.pk).update(capacity=2)
+
+        promoted = services.promote_freed_seats(now=at(10))
+
+        assert [rsvp.user_id for rsvp in promoted] == [first.pk]
+        assert waiting_line(meeting) == [second.pk]
+        assert list(
+            Delivery.objects.filter(kind="promotion").values_list("user_id", flat=True)
+        ) == [first.pk]
+
+    def test_full_meetings_promote_nobody(self):
+        meeting = MeetingFactory(capacity=1)
+        fill(meeting, seated=1, waiting=1)
+
+        assert services.promote_freed_seats(now=at(10)) == []
+
+
+@pytest.mark.django_db
+class TestUnfollowSeries:
+    def test_takes_invited_meetings_out_of_the_calendar_unless_answered(self):
+        series = SeriesFactory()
+        invited = MeetingFactory(series=series)
+        answered = MeetingFactory(series=series, starts_at=invited.starts_at + timedelta(days=28))
+        user = UserFactory()
+        services.follow_series(user=user, series=series)
+        for meeting in (invited, answered):
+            Delivery.objects.create(
+                meeting=meeting,
+                user=user,
+                kind="invite",
+                sequence=0,
+                meeting_sequence=0,
+                due_at=ANSWERED,
+                state="sent",
+            )
+        Rsvp.objects.create(meeting=answered, user=user, response="yes")
+
+        with time_machine.travel(ANSWERED, tick=False):
+            services.unfollow_series(user=user, series=series)
+
+        assert not Follow.objects.filter(user=user).exists()
+        assert list(
+            Delivery.objects.filter(kind="cancellation").values_list("meeting_id", "sequence")
+        ) == [(invited.pk, 1)]
+
+    def test_unfollowing_a_series_not_followed_plans_nothing(self):
+        series = SeriesFactory()
+
+        services.unfollow_series(user=UserFactory(), series=series)
+
+        assert not Delivery.objects.exists()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from members import dispatch, reminders
+from members import dispatch, reminders, services
 
 
 class Command(BaseCommand):
@@ -14,6 +14,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:
+        if not dry_run:
+            services.promote_freed_seats()
         result = reminders.sweep(enqueue=dispatch.enqueue, dry_run=dry_run)
         if dry_run:
             self.stdout.write(
