@@ -80,9 +80,7 @@ def next_sequence(*, meeting: Meeting, user: User) -> int:
 def _plan(
     *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
 ) -> Delivery | None:
-    sequence = fields.pop("sequence", None)
-    if sequence is None:
-        sequence = next_sequence(meeting=meeting, user=user)
+    sequence = next_sequence(meeting=meeting, user=user)
     try:
         with transaction.atomic():
             return Delivery.objects.create(
@@ -485,6 +483,22 @@ def _finish(
 
 def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
     """Why this message should no longer go out, or "" if it should."""
+    reason = _stale_reason(delivery, now=now, answer=answer)
+    if reason or delivery.kind not in ALL_CALENDAR_KINDS:
+        return reason
+    newer = Delivery.objects.filter(
+        meeting_id=delivery.meeting_id,
+        user_id=delivery.user_id,
+        kind__in=ALL_CALENDAR_KINDS,
+        sequence__gt=delivery.sequence,
+    ).exclude(state__in=[State.SKIPPED, State.FAILED])
+    if newer.exists():
+        # Answering yes, then maybe a moment later, sends one invitation, not two.
+        return "A newer message about this meeting replaces this one."
+    return ""
+
+
+def _stale_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
     meeting, user = delivery.meeting, delivery.user
     if not user.is_active or not user.email_enabled:
         return "The member turned e-mail off."

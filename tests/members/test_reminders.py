@@ -1323,3 +1323,20 @@ def test_the_resend_action_puts_a_failed_row_back_and_enqueues_it(
         "",
     )
     assert published_deliveries == [invite.pk]
+
+
+def test_yes_then_maybe_before_the_invite_went_out_sends_one_tentative_invite(clock):
+    user = member()
+    meeting = east()
+    answer(user, meeting, "yes")
+    clock.shift(timedelta(minutes=1))
+    answer(user, meeting, "maybe")
+
+    states = [send(delivery) for delivery in Delivery.objects.order_by("pk")]
+
+    assert states == ["skipped", "sent"]
+    assert Delivery.objects.order_by("pk").first().last_error == (
+        "A newer message about this meeting replaces this one."
+    )
+    [message] = mail.outbox
+    assert event_of(message)[1]["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"
