@@ -7,7 +7,7 @@ same bytes. Times are UTC; there is no TZID and so no VTIMEZONE.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -39,7 +39,6 @@ class EventOptions:
     attendee: Attendee | None = None
     cancelled: bool = False
     extra_description: str = ""
-    recurrence_id: bool = False
 
 
 def uid(meeting: Meeting) -> str:
@@ -82,8 +81,6 @@ def build_event(meeting: Meeting, options: EventOptions | None = None) -> Event:
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if options.note or cancelled else "OPAQUE")
     event.add("organizer", organizer())
-    if meeting.series_id and not meeting.is_extra and options.recurrence_id:
-        event.add("recurrence-id", meeting.original_start.astimezone(UTC))
     if options.attendee is not None:
         event.add("attendee", _attendee(options.attendee))
     if options.alarm_minutes and not cancelled:
@@ -170,8 +167,3 @@ def google_subscribe_url(https_url: str) -> str:
     return "https://calendar.google.com/calendar/render?cid=" + quote(
         webcal_url(https_url), safe=""
     )
-
-
-def feed_window_start(now: datetime) -> datetime:
-    """Feeds carry upcoming meetings and the past 90 days."""
-    return now - timedelta(days=90)

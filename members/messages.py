@@ -14,11 +14,9 @@ from meetings.models import Meeting
 from meetings.selectors import previous_meeting
 
 from . import links
-from .models import Delivery, Rsvp, User
+from .models import CALENDAR_KINDS, REMINDER_PREFERENCES, Delivery, Rsvp, User
 
 Kind = Delivery.Kind
-CALENDAR_KINDS = (Kind.INVITE, Kind.UPDATE, Kind.PROMOTION)
-REMINDER_KINDS = (Kind.REMINDER_DAY, Kind.REMINDER_HOUR)
 PARTSTAT = {"yes": "ACCEPTED", "maybe": "TENTATIVE", "no": "DECLINED"}
 
 
@@ -101,7 +99,7 @@ def message_context(
 ) -> dict[str, object]:
     meeting, user = delivery.meeting, delivery.user
     local = display.localize(meeting, zone)
-    previous = _previous_meeting(meeting, now) if delivery.kind in REMINDER_KINDS else None
+    previous = _previous_meeting(meeting, now) if delivery.kind in REMINDER_PREFERENCES else None
     return {
         "member": user,
         "meeting": meeting,
@@ -191,8 +189,8 @@ def _time_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
 
 
 @lru_cache(maxsize=64)
-def _previous_meeting_at(meeting_id: int, starts_at: datetime, minutes: int) -> Meeting | None:
-    return previous_meeting(meeting=Meeting.objects.get(pk=meeting_id))
+def _previous_meeting_at(series_id: int, starts_at: datetime, minutes: int) -> Meeting | None:
+    return previous_meeting(meeting=Meeting(series_id=series_id, starts_at=starts_at))
 
 
 def _previous_meeting(meeting: Meeting, now: datetime) -> Meeting | None:
@@ -200,4 +198,4 @@ def _previous_meeting(meeting: Meeting, now: datetime) -> Meeting | None:
     same meeting (it only decides the clock-change note)."""
     if meeting.series_id is None:
         return None
-    return _previous_meeting_at(meeting.pk, meeting.starts_at, int(now.timestamp()) // 300)
+    return _previous_meeting_at(meeting.series_id, meeting.starts_at, int(now.timestamp()) // 300)

@@ -247,3 +247,12 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.user} about {self.meeting} ({self.state})"
+
+
+# Messages that put the meeting in the member's calendar (iCalendar REQUEST) ...
+CALENDAR_KINDS = (Delivery.Kind.INVITE, Delivery.Kind.UPDATE, Delivery.Kind.PROMOTION)
+# ... and the member's preference that switches each reminder on.
+REMINDER_PREFERENCES = {
+    Delivery.Kind.REMINDER_DAY: "remind_day_before",
+    Delivery.Kind.REMINDER_HOUR: "remind_hour_before",
+}

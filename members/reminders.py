@@ -29,7 +29,7 @@ from django.utils import timezone
 from meetings.models import Meeting
 
 from . import mailer, messages
-from .models import Delivery, Follow, Rsvp, User
+from .models import CALENDAR_KINDS, REMINDER_PREFERENCES, Delivery, Follow, Rsvp, User
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
 SWEEP_BATCH = 5000
-CALENDAR_KINDS = (Kind.INVITE, Kind.UPDATE, Kind.PROMOTION)
 ALL_CALENDAR_KINDS = (*CALENDAR_KINDS, Kind.CANCELLATION)
 
 
@@ -80,21 +79,30 @@ def next_sequence(*, meeting: Meeting, user: User) -> int:
 def _plan(
     *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
 ) -> Delivery | None:
-    sequence = next_sequence(meeting=meeting, user=user)
+    delivery = _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at, **fields)
+    delivery.sequence = next_sequence(meeting=meeting, user=user)
     try:
         with transaction.atomic():
-            return Delivery.objects.create(
-                meeting=meeting,
-                user=user,
-                kind=kind,
-                sequence=sequence,
-                meeting_sequence=meeting.sequence,
-                snapshot=messages.snapshot_of(meeting),
-                due_at=due_at,
-                **fields,
-            )
+            delivery.save()
+            return delivery
     except IntegrityError:
         return None  # planned already, by an earlier sweep or a concurrent one
+
+
+def _new_delivery(
+    *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
+) -> Delivery:
+    """An unsaved row telling `user` about `meeting` as it is now."""
+    return Delivery(
+        meeting=meeting,
+        user=user,
+        kind=kind,
+        sequence=meeting.sequence,
+        meeting_sequence=meeting.sequence,
+        snapshot=messages.snapshot_of(meeting),
+        due_at=due_at,
+        **fields,
+    )
 
 
 def plan_answer(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
@@ -201,6 +209,10 @@ def _still_wanted(*, meeting: Meeting, user: User) -> bool:
     response = answer.first()
     if response is not None:
         return response != Rsvp.Response.NO
+    return _follows(meeting=meeting, user=user)
+
+
+def _follows(*, meeting: Meeting, user: User) -> bool:
     return (
         bool(meeting.series_id)
         and Follow.objects.filter(user=user, series_id=meeting.series_id).exists()
@@ -250,15 +262,7 @@ def _invite_all(meeting: Meeting, recipients: Iterable[User], now: datetime) -> 
         )
     )
     new = [
-        Delivery(
-            meeting=meeting,
-            user=user,
-            kind=Kind.INVITE,
-            sequence=meeting.sequence,
-            meeting_sequence=meeting.sequence,
-            snapshot=messages.snapshot_of(meeting),
-            due_at=now,
-        )
+        _new_delivery(meeting=meeting, user=user, kind=Kind.INVITE, due_at=now)
         for user in recipients
         if user.pk not in told and user.pk not in declined
     ]
@@ -268,9 +272,7 @@ def _invite_all(meeting: Meeting, recipients: Iterable[User], now: datetime) -> 
 def _plan_reminders(now: datetime, kind: str, offset: timedelta) -> int:
     """Reminders falling due by the next sweep, for members who had a reason before then:
     a yes or maybe, or (unless they opted out) following the series, but never a no."""
-    preference = {Kind.REMINDER_DAY: "remind_day_before", Kind.REMINDER_HOUR: "remind_hour_before"}[
-        kind
-    ]
+    preference = REMINDER_PREFERENCES[kind]
     meetings = Meeting.objects.filter(
         status=Meeting.Status.SCHEDULED,
         starts_at__gt=now,
@@ -299,15 +301,7 @@ def _plan_reminders(now: datetime, kind: str, offset: timedelta) -> int:
             rsvps__meeting=meeting, rsvps__response="no"
         )
         new = [
-            Delivery(
-                meeting=meeting,
-                user=user,
-                kind=kind,
-                sequence=meeting.sequence,
-                meeting_sequence=meeting.sequence,
-                snapshot=messages.snapshot_of(meeting),
-                due_at=due_at,
-            )
+            _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at)
             for user in candidates.distinct()
         ]
         planned += _insert_new(new)
@@ -520,12 +514,10 @@ def _stale_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> 
     if delivery.kind in REMINDER_OFFSETS:
         if meeting.sequence != delivery.meeting_sequence:
             return "The meeting changed after this reminder was planned; a new one is planned."
-        preference = (
-            "remind_day_before" if delivery.kind == Kind.REMINDER_DAY else "remind_hour_before"
-        )
+        preference = REMINDER_PREFERENCES[delivery.kind]
         if not user.reminders_enabled or not getattr(user, preference):
             return "The member turned this reminder off."
-        if answer is None and not _still_wanted(meeting=meeting, user=user):
+        if answer is None and not _follows(meeting=meeting, user=user):
             return "The member no longer follows this series."
     if delivery.kind == Kind.PROMOTION and (answer is None or not answer.holds_seat):
         return "The member no longer holds a seat."

@@ -6,9 +6,8 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from meetings.display import LocalMeeting, localize
-from meetings.ical import feed_window_start
-from meetings.models import Meeting, Series
-from meetings.selectors import feed_meetings, feed_version
+from meetings.models import Meeting
+from meetings.selectors import FEED_PAST, feed_meetings, feed_version
 
 from .models import Follow, Rsvp, User
 from .services import waitlist_position
@@ -63,10 +62,6 @@ def rsvp_message(rsvp: Rsvp) -> str:
     }[rsvp.response]
 
 
-def series_followed_by(*, user: User, series: Series) -> bool:
-    return Follow.objects.filter(user=user, series=series).exists()
-
-
 def personal_feed_meetings(*, user: User) -> QuerySet[Meeting]:
     """Meetings of the series a member follows, plus those they answered yes or maybe,
     minus those they answered no; from 90 days ago on."""
@@ -86,7 +81,7 @@ def personal_feed_notes(*, user: User) -> dict[int, str]:
     """The note each uncertain answer adds to its event: "maybe" or "waitlist"."""
     notes = {}
     for meeting_id, response, waitlisted_at in Rsvp.objects.filter(
-        user=user, meeting__starts_at__gte=feed_window_start(timezone.now())
+        user=user, meeting__starts_at__gte=timezone.now() - FEED_PAST
     ).values_list("meeting_id", "response", "waitlisted_at"):
         if response == "maybe":
             notes[meeting_id] = "maybe"

@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,7 +54,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         if wants_json(request):
             return JsonResponse({"error": "Sign in to answer."}, status=401)
-        return redirect_to_login(request, meeting.get_absolute_url())
+        return login_then(request, meeting.get_absolute_url())
     if not services.is_verified(request.user):
         return refuse(
             request,
@@ -84,10 +85,8 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(safe_next(request, meeting.get_absolute_url()))
 
 
-def redirect_to_login(request: HttpRequest, back: str) -> HttpResponse:
-    from django.contrib.auth.views import redirect_to_login as to_login
-
-    return to_login(safe_next(request, back))
+def login_then(request: HttpRequest, back: str) -> HttpResponse:
+    return redirect_to_login(safe_next(request, back))
 
 
 @login_required

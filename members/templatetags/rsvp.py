@@ -52,5 +52,4 @@ def rsvp_panel(context: template.Context, meeting: Meeting) -> dict[str, object]
         "email": user.email if user.is_authenticated else "",
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
-        "request": request,
     }
