@@ -220,13 +220,13 @@ def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> 
     from django.utils import timezone
 
     from meetings.models import Meeting
-    from members import dispatch, reminders
+    from members.deliveries import plan, queue, sweep
     from members.models import Delivery
 
     Delivery.objects.all().delete()
     sink.reset()
     due_at = timezone.now()
-    starts_at = due_at + reminders.REMINDER_OFFSETS[Delivery.Kind.REMINDER_HOUR]
+    starts_at = due_at + plan.REMINDER_OFFSETS[Delivery.Kind.REMINDER_HOUR]
     Meeting.objects.filter(pk=meeting.pk).update(
         starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)
     )
@@ -235,13 +235,13 @@ def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> 
 
     def enqueue(delivery_ids: list[int]) -> None:
         began = time.perf_counter()
-        dispatch.enqueue(delivery_ids)
+        queue.enqueue(delivery_ids)
         publishing.append(time.perf_counter() - began)
 
     swept = time.time()
     enqueued = 0
     while True:  # SWEEP_BATCH rows per sweep; more members take more sweeps
-        result = reminders.sweep(enqueue=enqueue)
+        result = sweep.sweep(enqueue=enqueue)
         if not result.due:
             break
         enqueued += len(result.due)
@@ -302,7 +302,7 @@ def render_rate(sample: int) -> float:
     """Messages per second that `build_message` renders in this process (no sending)."""
     from django.utils import timezone
 
-    from members import messages
+    from members.deliveries import render
     from members.models import Delivery, Rsvp
 
     deliveries = list(
@@ -313,7 +313,7 @@ def render_rate(sample: int) -> float:
     began = time.perf_counter()
     for delivery in deliveries:
         answer = Rsvp.objects.filter(meeting=delivery.meeting, user=delivery.user).first()
-        message, _ = messages.build_message(delivery, now=timezone.now(), answer=answer)
+        message, _ = render.build_message(delivery, now=timezone.now(), answer=answer)
         message.message().as_bytes()
     return len(deliveries) / (time.perf_counter() - began)
 

@@ -49,6 +49,12 @@ def upcoming_meetings(
     return meetings.order_by("starts_at", "pk")
 
 
+def is_held(meeting: Meeting) -> bool:
+    """Has anyone answered this meeting, or been sent a message about it? Then it is in
+    their calendar, and may be cancelled but never deleted."""
+    return meeting.rsvps.exists() or meeting.deliveries.exists()
+
+
 def previous_meeting(*, meeting: Meeting) -> Meeting | None:
     """The meeting of the same series just before this one, if any."""
     if meeting.series_id is None:

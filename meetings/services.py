@@ -3,6 +3,9 @@
 Every change a calendar shows (time, status, title, link) bumps the meeting's `sequence`,
 and only such a change does. Members hear of changes through the reminder sweep, which
 compares sequences; nothing here calls into `members`.
+
+A meeting that someone answered or was sent a message about is in their calendar: it is
+cancelled, never deleted, so they are sent the cancellation (`remove_meeting`).
 """
 
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Meeting, Series, default_horizon
+from .selectors import is_held
 
 CALENDAR_FIELDS = ("starts_at", "ends_at", "status", "title", "join_url")
 UNCHANGED = object()
@@ -33,8 +37,7 @@ def materialize_series(
 
     Idempotent, keyed on (series, original_start). Meetings moved, cancelled or edited by
     hand (`detached`) are never touched. Untouched future meetings follow the series' title,
-    link and duration; those the rule no longer produces are deleted, or cancelled if
-    anyone has answered them, so nobody's answer silently disappears.
+    link and duration; those the rule no longer produces are removed (`remove_meeting`).
     """
     now = now or timezone.now()
     until = until or now + default_horizon()
@@ -74,12 +77,10 @@ def materialize_series(
                 )
                 updated += changed
             elif original_start < until:
-                if meeting.rsvps.exists():
-                    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
-                    cancelled += 1
-                else:
-                    meeting.delete()
+                if remove_meeting(meeting=meeting):
                     removed += 1
+                else:
+                    cancelled += 1
     return MaterializeResult(created=created, updated=updated, removed=removed, cancelled=cancelled)
 
 
@@ -126,7 +127,7 @@ def move_meeting(
     *, meeting: Meeting, starts_at: datetime, ends_at: datetime | None = None
 ) -> Meeting:
     """Move one meeting; it keeps its length unless `ends_at` is given."""
-    meeting = _locked(meeting)
+    meeting = lock_meeting(meeting)
     if meeting.is_cancelled:
         raise ValidationError("A cancelled meeting cannot be moved.")
     ends_at = ends_at or starts_at + meeting.duration
@@ -145,7 +146,7 @@ def update_meeting(
     capacity: object = UNCHANGED,
 ) -> Meeting:
     """Edit one meeting's details; the series rule leaves it alone from then on."""
-    meeting = _locked(meeting)
+    meeting = lock_meeting(meeting)
     changes: dict[str, object] = {}
     if title is not None:
         changes["title"] = title
@@ -162,9 +163,20 @@ def update_meeting(
 @transaction.atomic
 def cancel_meeting(*, meeting: Meeting) -> Meeting:
     """Cancel one meeting. Cancelling a cancelled meeting changes nothing."""
-    meeting = _locked(meeting)
+    meeting = lock_meeting(meeting)
     _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
     return meeting
+
+
+@transaction.atomic
+def remove_meeting(*, meeting: Meeting) -> bool:
+    """Delete a meeting nobody holds; cancel one that someone does. True if deleted."""
+    meeting = lock_meeting(meeting)
+    if is_held(meeting):
+        _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
+        return False
+    meeting.delete()
+    return True
 
 
 def _apply_changes(meeting: Meeting, *, detach: bool = False, **changes: object) -> bool:
@@ -188,7 +200,9 @@ def _apply_changes(meeting: Meeting, *, detach: bool = False, **changes: object)
     return True
 
 
-def _locked(meeting: Meeting) -> Meeting:
+def lock_meeting(meeting: Meeting) -> Meeting:
+    """The meeting, fresh, with its row locked until commit: the one guard for everything
+    that must happen one at a time per meeting (seats, sequences, edits)."""
     return (
         Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
     )

@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from . import dispatch, reminders
+from .deliveries import outage, queue, sweep
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import Delivery, User
 
@@ -48,12 +49,30 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        status = outage.current_status()
+        if status.is_failing:
+            self.message_user(
+                request,
+                _(
+                    "Mail is failing since %(since)s UTC: %(reason)s. Sending is paused and "
+                    "messages wait; the next try is at %(retry)s UTC."
+                )
+                % {
+                    "since": f"{status.failing_since:%Y-%m-%d %H:%M}",
+                    "reason": status.last_error,
+                    "retry": f"{status.paused_until:%H:%M:%S}" if status.paused_until else "-",
+                },
+                messages.ERROR,
+            )
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="Failure or skip reason")
     def reason(self, delivery: Delivery) -> str:
         return delivery.last_error[:120]
 
     @admin.action(description="Send the selected failed or skipped messages again")
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = reminders.resend(delivery_ids=list(queryset.values_list("pk", flat=True)))
-        dispatch.enqueue_on_commit(ids)
+        ids = sweep.resend(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        queue.enqueue_on_commit(ids)
         self.message_user(request, f"{len(ids)} message(s) will be sent again.", messages.SUCCESS)

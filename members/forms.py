@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from copf.lib.timezones import canonical_timezone_name, picker_timezone_names
 
-from .models import User
+from .models import Rsvp, User
 
 
 class TimezoneNameField(forms.ChoiceField):
@@ -80,7 +80,7 @@ class ProfileForm(forms.ModelForm):
 
 class RsvpForm(forms.Form):
     response = forms.ChoiceField(
-        choices=[("yes", "Yes"), ("maybe", "Maybe"), ("no", "No")],
+        choices=Rsvp.Response.choices,
         error_messages={"invalid_choice": "Answer yes, maybe or no."},
     )
 

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from meetings.ical import absolute_url
 
+from .models import Rsvp
+
 RSVP_SALT = "copf.members.rsvp-link"
 UNSUBSCRIBE_SALT = "copf.members.unsubscribe-link"
 RSVP_LINK_LIFETIME = timedelta(days=45)
@@ -23,7 +25,7 @@ def read_rsvp_token(token: str) -> dict[str, object] | None:
         data = signing.loads(token, salt=RSVP_SALT, max_age=RSVP_LINK_LIFETIME)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("r") not in {"yes", "maybe", "no"}:
+    if not isinstance(data, dict) or data.get("r") not in Rsvp.Response.values:
         return None
     return data
 

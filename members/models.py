@@ -123,6 +123,12 @@ class Follow(models.Model):
         return f"{self.user} follows {self.series}"
 
 
+class RsvpResponse(models.TextChoices):
+    YES = "yes", "Yes"
+    MAYBE = "maybe", "Maybe"
+    NO = "no", "No"
+
+
 class RsvpQuerySet(models.QuerySet["Rsvp"]):
     def holding_seats(self) -> "RsvpQuerySet":
         return self.filter(response=Rsvp.Response.YES, waitlisted_at__isnull=True)
@@ -140,12 +146,11 @@ class Rsvp(models.Model):
     frees up; the earliest waiting answer is promoted first.
     """
 
-    class Response(models.TextChoices):
-        YES = "yes", "Yes"
-        MAYBE = "maybe", "Maybe"
-        NO = "no", "No"
+    Response = RsvpResponse
 
-    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="rsvps")
+    # PROTECT: a meeting someone answered is cancelled, never deleted (see
+    # meetings.services.remove_meeting), so nobody's answer silently disappears.
+    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.PROTECT, related_name="rsvps")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="rsvps")
     response = models.CharField(max_length=5, choices=Response.choices)
     waitlisted_at = models.DateTimeField(null=True, blank=True)
@@ -159,7 +164,8 @@ class Rsvp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["meeting", "user"], name="rsvp_one_per_member"),
             models.CheckConstraint(
-                condition=models.Q(waitlisted_at__isnull=True) | models.Q(response="yes"),
+                condition=models.Q(waitlisted_at__isnull=True)
+                | models.Q(response=RsvpResponse.YES),
                 name="rsvp_only_yes_waits",
             ),
         ]
@@ -181,6 +187,15 @@ def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@copf>"
 
 
+class DeliveryKind(models.TextChoices):
+    INVITE = "invite", "Invitation"
+    UPDATE = "update", "Update"
+    CANCELLATION = "cancellation", "Cancellation"
+    REMINDER_DAY = "reminder_day", "Reminder one day before"
+    REMINDER_HOUR = "reminder_hour", "Reminder one hour before"
+    PROMOTION = "promotion", "Seat from the waitlist"
+
+
 class Delivery(models.Model):
     """One message to one member about one meeting: the database is the mail schedule.
 
@@ -190,13 +205,7 @@ class Delivery(models.Model):
     recognisably the same message.
     """
 
-    class Kind(models.TextChoices):
-        INVITE = "invite", "Invitation"
-        UPDATE = "update", "Update"
-        CANCELLATION = "cancellation", "Cancellation"
-        REMINDER_DAY = "reminder_day", "Reminder one day before"
-        REMINDER_HOUR = "reminder_hour", "Reminder one hour before"
-        PROMOTION = "promotion", "Seat from the waitlist"
+    Kind = DeliveryKind
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -205,8 +214,10 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
+    # PROTECT: a meeting that is in someone's calendar is cancelled, never deleted, so the
+    # members holding it are sent the cancellation.
     meeting = models.ForeignKey(
-        "meetings.Meeting", on_delete=models.CASCADE, related_name="deliveries"
+        "meetings.Meeting", on_delete=models.PROTECT, related_name="deliveries"
     )
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -239,6 +250,20 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["meeting", "user", "kind", "sequence"], name="delivery_once"
             ),
+            # A calendar applies the message with the highest SEQUENCE: two calendar
+            # messages to one member about one meeting never share one.
+            models.UniqueConstraint(
+                fields=["meeting", "user", "sequence"],
+                condition=models.Q(
+                    kind__in=[
+                        DeliveryKind.INVITE,
+                        DeliveryKind.UPDATE,
+                        DeliveryKind.PROMOTION,
+                        DeliveryKind.CANCELLATION,
+                    ]
+                ),
+                name="delivery_calendar_sequence_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "due_at"]),
@@ -249,8 +274,37 @@ class Delivery(models.Model):
         return f"{self.get_kind_display()} to {self.user} about {self.meeting} ({self.state})"
 
 
+class MailServerStatus(models.Model):
+    """One row: is the mail server refusing us (log-in, connection, sender) right now?
+
+    While it is, sending pauses and messages wait; nothing is marked failed for a fault
+    that is the server's or our settings', not the recipient's.
+    """
+
+    failing_since = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "mail server status"
+        verbose_name_plural = "mail server status"
+
+    def __str__(self) -> str:
+        if self.failing_since is None:
+            return "Mail is being sent"
+        return f"Mail failing since {self.failing_since:%Y-%m-%d %H:%M} UTC: {self.last_error}"
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failing_since is not None
+
+
 # Messages that put the meeting in the member's calendar (iCalendar REQUEST) ...
 CALENDAR_KINDS = (Delivery.Kind.INVITE, Delivery.Kind.UPDATE, Delivery.Kind.PROMOTION)
+# ... and all that a calendar applies by SEQUENCE, the cancellation (CANCEL) included.
+ALL_CALENDAR_KINDS = (*CALENDAR_KINDS, Delivery.Kind.CANCELLATION)
 # ... and the member's preference that switches each reminder on.
 REMINDER_PREFERENCES = {
     Delivery.Kind.REMINDER_DAY: "remind_day_before",

@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -10,7 +11,29 @@ from meetings.models import Meeting
 from meetings.selectors import FEED_PAST, feed_meetings, feed_version
 
 from .models import Follow, Rsvp, User
-from .services import waitlist_position
+
+Response = Rsvp.Response
+
+
+def is_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def seats_taken(meeting: Meeting) -> int:
+    return Rsvp.objects.filter(meeting=meeting).holding_seats().count()
+
+
+def waitlist_position(*, rsvp: Rsvp) -> int | None:
+    """1 for the first in line; None when the answer is not waiting."""
+    if not rsvp.is_waitlisted:
+        return None
+    return (
+        Rsvp.objects.filter(meeting_id=rsvp.meeting_id)
+        .waitlisted()
+        .filter(waitlisted_at__lte=rsvp.waitlisted_at)
+        .exclude(waitlisted_at=rsvp.waitlisted_at, pk__gt=rsvp.pk)
+        .count()
+    )
 
 
 def followed_series(*, user: User) -> set[int]:
@@ -26,16 +49,12 @@ def my_upcoming_answers(*, user: User, zone: ZoneInfo) -> list[tuple[LocalMeetin
     return [(localize(rsvp.meeting, zone), rsvp) for rsvp in rsvps]
 
 
-def coming_count(meeting: Meeting) -> int:
-    return Rsvp.objects.filter(meeting=meeting).holding_seats().count()
-
-
 def answer_counts(meeting: Meeting) -> dict[str, int]:
     """How many said yes (with a seat), maybe and no, and how many wait for a seat."""
     return Rsvp.objects.filter(meeting=meeting).aggregate(
-        coming=Count("pk", filter=Q(response="yes", waitlisted_at__isnull=True)),
-        maybe=Count("pk", filter=Q(response="maybe")),
-        waiting=Count("pk", filter=Q(response="yes", waitlisted_at__isnull=False)),
+        coming=Count("pk", filter=Q(response=Response.YES, waitlisted_at__isnull=True)),
+        maybe=Count("pk", filter=Q(response=Response.MAYBE)),
+        waiting=Count("pk", filter=Q(response=Response.YES, waitlisted_at__isnull=False)),
     )
 
 
@@ -44,7 +63,9 @@ def names_coming(meeting: Meeting) -> list[str]:
     return [
         user.display_name or "A member"
         for user in User.objects.filter(
-            rsvps__meeting=meeting, rsvps__response="yes", rsvps__waitlisted_at__isnull=True
+            rsvps__meeting=meeting,
+            rsvps__response=Response.YES,
+            rsvps__waitlisted_at__isnull=True,
         ).order_by("display_name", "pk")
     ]
 
@@ -56,9 +77,9 @@ def rsvp_message(rsvp: Rsvp) -> str:
             "waitlist. We'll give you a seat as soon as one frees up."
         )
     return {
-        "yes": "You're coming. See you there!",
-        "maybe": "You answered maybe.",
-        "no": "You're not coming. Thanks for letting us know.",
+        Response.YES: "You're coming. See you there!",
+        Response.MAYBE: "You answered maybe.",
+        Response.NO: "You're not coming. Thanks for letting us know.",
     }[rsvp.response]
 
 
@@ -70,8 +91,8 @@ def personal_feed_meetings(*, user: User) -> QuerySet[Meeting]:
         feed_meetings()
         .annotate(
             followed=Exists(Follow.objects.filter(series=OuterRef("series"), user=user)),
-            attending=Exists(answered.filter(response__in=["yes", "maybe"])),
-            declined=Exists(answered.filter(response="no")),
+            attending=Exists(answered.filter(response__in=[Response.YES, Response.MAYBE])),
+            declined=Exists(answered.filter(response=Response.NO)),
         )
         .filter(Q(followed=True) | Q(attending=True), declined=False)
     )
@@ -83,7 +104,7 @@ def personal_feed_notes(*, user: User) -> dict[int, str]:
     for meeting_id, response, waitlisted_at in Rsvp.objects.filter(
         user=user, meeting__starts_at__gte=timezone.now() - FEED_PAST
     ).values_list("meeting_id", "response", "waitlisted_at"):
-        if response == "maybe":
+        if response == Response.MAYBE:
             notes[meeting_id] = "maybe"
         elif waitlisted_at is not None:
             notes[meeting_id] = "waitlist"

@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import Meeting, Series
+from meetings.services import lock_meeting
 
-from . import dispatch, reminders
+from .deliveries import plan, queue
 from .models import Delivery, Follow, Rsvp, User, new_feed_token
+from .selectors import seats_taken, waitlist_position
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +31,6 @@ class RsvpResult:
     @property
     def waitlist_position(self) -> int | None:
         return waitlist_position(rsvp=self.rsvp)
-
-
-def is_verified(user: User) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 def set_rsvp(
@@ -67,21 +65,10 @@ def set_rsvp(
             rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
             rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
         promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
-        messages = [reminders.plan_answer(rsvp=rsvp, now=now)]
-        messages += [reminders.plan_promotion(rsvp=seat, now=now) for seat in promoted]
-        dispatch.enqueue_on_commit([message.pk for message in messages if message])
+        messages = [plan.plan_answer(rsvp=rsvp, now=now)]
+        messages += [plan.plan_promotion(rsvp=seat, now=now) for seat in promoted]
+        queue.enqueue_on_commit([message.pk for message in messages if message])
     return RsvpResult(rsvp=rsvp, changed=True, promoted=promoted)
-
-
-def lock_meeting(meeting: Meeting) -> Meeting:
-    """The guard against overbooking: hold the meeting's row lock until commit."""
-    return (
-        Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
-    )
-
-
-def seats_taken(meeting: Meeting) -> int:
-    return Rsvp.objects.filter(meeting=meeting).holding_seats().count()
 
 
 def _has_free_seat(meeting: Meeting) -> bool:
@@ -101,19 +88,6 @@ def promote_waitlist(*, meeting: Meeting, now: datetime | None = None) -> list[R
         promoted.append(rsvp)
         logger.info("Promoted %s from the waitlist of meeting %s", rsvp.user_id, meeting.pk)
     return promoted
-
-
-def waitlist_position(*, rsvp: Rsvp) -> int | None:
-    """1 for the first in line; None when the answer is not waiting."""
-    if not rsvp.is_waitlisted:
-        return None
-    return (
-        Rsvp.objects.filter(meeting_id=rsvp.meeting_id)
-        .waitlisted()
-        .filter(waitlisted_at__lte=rsvp.waitlisted_at)
-        .exclude(waitlisted_at=rsvp.waitlisted_at, pk__gt=rsvp.pk)
-        .count()
-    )
 
 
 def turn_off_email(*, user: User) -> None:
@@ -141,8 +115,8 @@ def unfollow_series(*, user: User, series: Series) -> None:
     with transaction.atomic():
         deleted, _ = Follow.objects.filter(user=user, series=series).delete()
         if deleted:
-            cancellations = reminders.plan_unfollow(user=user, series_id=series.pk)
-            dispatch.enqueue_on_commit([delivery.pk for delivery in cancellations])
+            cancellations = plan.plan_unfollow(user=user, series_id=series.pk)
+            queue.enqueue_on_commit([delivery.pk for delivery in cancellations])
 
 
 def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
@@ -160,8 +134,8 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
         with transaction.atomic():
             meeting = lock_meeting(Meeting(pk=meeting_id))
             seats = promote_waitlist(meeting=meeting, now=now)
-            messages = [reminders.plan_promotion(rsvp=seat, now=now) for seat in seats]
-            dispatch.enqueue_on_commit([message.pk for message in messages if message])
+            messages = [plan.plan_promotion(rsvp=seat, now=now) for seat in seats]
+            queue.enqueue_on_commit([message.pk for message in messages if message])
         promoted += seats
     return promoted
 
@@ -176,8 +150,8 @@ def delete_account(*, user: User) -> None:
         promotions = []
         for meeting in Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"):
             for seat in promote_waitlist(meeting=lock_meeting(meeting)):
-                promotions.append(reminders.plan_promotion(rsvp=seat))
-        dispatch.enqueue_on_commit([message.pk for message in promotions if message])
+                promotions.append(plan.plan_promotion(rsvp=seat))
+        queue.enqueue_on_commit([message.pk for message in promotions if message])
 
 
 def export_data(*, user: User) -> dict[str, object]:

@@ -2,16 +2,16 @@ import logging
 
 from celery import shared_task
 
-from . import dispatch, reminders, services
+from .deliveries import send, sweep
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="members.send_delivery", max_retries=reminders.MAX_ATTEMPTS)
+@shared_task(bind=True, name="members.send_delivery", max_retries=send.MAX_ATTEMPTS)
 def send_delivery(self, delivery_id: int) -> str:
     try:
-        return reminders.deliver(delivery_id)
-    except reminders.TransientFailure as failure:
+        return send.deliver(delivery_id)
+    except send.TransientFailure as failure:
         # The row is back to pending with its due time; this retry (a short ETA) just
         # saves waiting for the sweep.
         raise self.retry(countdown=failure.retry_in.total_seconds()) from failure
@@ -19,7 +19,11 @@ def send_delivery(self, delivery_id: int) -> str:
 
 @shared_task(name="members.send_due_reminders")
 def send_due_reminders() -> int:
-    services.promote_freed_seats()
-    result = reminders.sweep(enqueue=dispatch.enqueue)
-    logger.info("Sweep planned %s and enqueued %s deliveries", result.planned, len(result.due))
+    result = sweep.send_due()
+    logger.info(
+        "Sweep planned %s, gave up on %s and enqueued %s deliveries",
+        result.planned,
+        result.abandoned,
+        len(result.due),
+    )
     return len(result.due)

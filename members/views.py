@@ -55,7 +55,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
         if wants_json(request):
             return JsonResponse({"error": "Sign in to answer."}, status=401)
         return login_then(request, meeting.get_absolute_url())
-    if not services.is_verified(request.user):
+    if not selectors.is_verified(request.user):
         return refuse(
             request,
             meeting,
@@ -78,7 +78,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
                 "response": result.rsvp.response,
                 "waitlist_position": result.waitlist_position,
                 "message": message,
-                "coming": selectors.coming_count(meeting),
+                "coming": selectors.seats_taken(meeting),
             }
         )
     messages.success(request, message)
@@ -106,7 +106,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "members/profile.html",
         {
             "form": form,
-            "verified": services.is_verified(request.user),
+            "verified": selectors.is_verified(request.user),
             "followed": selectors.followed_series(user=request.user),
             "all_series": Series.objects.order_by("start_time", "name"),
             "answers": selectors.my_upcoming_answers(

@@ -34,5 +34,10 @@ def published_deliveries(monkeypatch):
     """Delivery ids handed to the broker. Tests that want a real Celery worker on Redis
     put the real `publish` back."""
     published: list[int] = []
-    monkeypatch.setattr("members.dispatch.publish", published.extend)
+
+    def record(task_name: str, calls: list[list[object]]) -> None:
+        assert task_name == "members.send_delivery"
+        published.extend(args[0] for args in calls)
+
+    monkeypatch.setattr("copf.lib.broker.publish", record)
     return published

@@ -3,11 +3,12 @@ from django.utils import timezone
 
 from meetings.models import Meeting
 
-from .. import selectors, services
+from .. import selectors
+from ..models import Rsvp
 
 register = template.Library()
 
-CHOICES = (("yes", "Yes"), ("maybe", "Maybe"), ("no", "No"))
+CHOICES = Rsvp.Response.choices
 
 
 def _viewer_rsvp(meeting: Meeting, user: object) -> object:
@@ -41,7 +42,7 @@ def rsvp_panel(context: template.Context, meeting: Meeting) -> dict[str, object]
     """Who is coming, and the viewer's own answer, for the meeting page."""
     request = context["request"]
     user = request.user
-    verified = user.is_authenticated and services.is_verified(user)
+    verified = user.is_authenticated and selectors.is_verified(user)
     return {
         "meeting": meeting,
         "counts": selectors.answer_counts(meeting),

@@ -38,8 +38,10 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from copf.celery import app as project_app
+from copf.lib import broker
 from meetings.models import Meeting
-from members import dispatch, reminders
+from members.deliveries import plan, send, sweep
+from members.deliveries import queue as delivery_queue
 from members.models import Delivery, Rsvp, User
 from members.tasks import send_delivery, send_due_reminders
 from tests.factories import MeetingFactory, UserFactory
@@ -47,7 +49,7 @@ from tests.factories import MeetingFactory, UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Taken before any fixture swaps it for a recorder (conftest's `published_deliveries`).
-REAL_PUBLISH = dispatch.publish
+REAL_PUBLISH = broker.publish
 SHARED_REDIS_HOST, SHARED_REDIS_PORT, SHARED_REDIS_DB = "127.0.0.1", 6379, 13
 # Long enough for a slow CI machine, short enough that a broken test fails rather than hangs.
 DEADLINE = 30.0
@@ -107,15 +109,15 @@ def sink(settings):
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch):
     """A transient failure is retried after a second, not half a minute."""
-    monkeypatch.setattr("members.reminders.BACKOFF_BASE", timedelta(seconds=1))
+    monkeypatch.setattr("members.deliveries.send.BACKOFF_BASE", timedelta(seconds=1))
 
 
 @pytest.fixture(autouse=True)
 def real_broker(monkeypatch):
     """Publish for real, and forget any pause left by an earlier broker failure."""
-    assert REAL_PUBLISH.__module__ == "members.dispatch"
-    monkeypatch.setattr("members.dispatch.publish", REAL_PUBLISH)
-    monkeypatch.setattr("members.dispatch._paused_until", 0.0)
+    assert REAL_PUBLISH.__module__ == "copf.lib.broker"
+    monkeypatch.setattr("copf.lib.broker.publish", REAL_PUBLISH)
+    monkeypatch.setattr("copf.lib.broker._paused_until", 0.0)
 
 
 def celery_app(*, broker_url: str, queue: str) -> Celery:
@@ -305,7 +307,7 @@ def planned_invite(*, user: User | None = None, meeting=None) -> Delivery:
     rsvp = Rsvp.objects.create(
         meeting=meeting or future_meeting(), user=user or verified_member(), response="yes"
     )
-    delivery = reminders.plan_answer(rsvp=rsvp)
+    delivery = plan.plan_answer(rsvp=rsvp)
     assert delivery is not None
     return delivery
 
@@ -454,7 +456,7 @@ def test_a_421_is_retried_and_the_message_arrives_once(sink, worker, task_log):
     delivery = planned_invite()
     sink.refuse_next("421 4.3.2 Too busy, try again later")
 
-    dispatch.enqueue([delivery.pk])
+    delivery_queue.enqueue([delivery.pk])
 
     wait_until(lambda: state_of(delivery) == State.SENT, what="the retried send")
     delivery.refresh_from_db()
@@ -469,7 +471,7 @@ def test_a_550_fails_the_row_with_its_reason_and_is_never_retried(sink, worker, 
     delivery = planned_invite()
     sink.refuse_next("550 5.1.1 No such mailbox")
 
-    dispatch.enqueue([delivery.pk])
+    delivery_queue.enqueue([delivery.pk])
 
     wait_until(lambda: state_of(delivery) == State.FAILED, what="the send to fail")
     # A retry would come after a second (fast_backoff); give it three.
@@ -480,7 +482,7 @@ def test_a_550_fails_the_row_with_its_reason_and_is_never_retried(sink, worker, 
     assert "No such mailbox" in delivery.last_error
     assert (sink.attempts, sink.count) == (1, 0)
     assert (task_log.results, task_log.retries) == ([State.FAILED], 0)
-    assert reminders.sweep(enqueue=dispatch.enqueue).due == []
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == []
 
 
 def test_rsvp_with_redis_down_answers_at_once_and_the_sweep_sends_later(
@@ -501,7 +503,7 @@ def test_rsvp_with_redis_down_answers_at_once_and_the_sweep_sends_later(
         assert Rsvp.objects.get(meeting=meeting, user=member).response == "yes"
 
         own_redis.start()
-        dispatch._paused_until = 0.0  # as if the pause after the failure had run out
+        broker._paused_until = 0.0  # as if the pause after the failure had run out
         with running_worker(app):
             assert send_due_reminders() == 1
             wait_until(
@@ -533,7 +535,7 @@ def test_rsvp_with_redis_frozen_answers_within_budget_and_the_sweep_sends_later(
         assert (frozen.state, frozen.enqueued_at) == (State.PENDING, None)
 
         own_redis.thaw()
-        dispatch._paused_until = 0.0
+        broker._paused_until = 0.0
         with running_worker(app):
             send_due_reminders()
             wait_until(
@@ -558,11 +560,11 @@ def test_a_claim_left_by_a_killed_worker_is_resent_with_the_same_message_id(sink
     Delivery.objects.filter(pk=delivery.pk).update(
         state=State.SENDING, attempts=1, claimed_at=now - timedelta(minutes=1), enqueued_at=now
     )
-    assert reminders.sweep(enqueue=dispatch.enqueue).due == []  # still someone else's claim
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == []  # still someone else's claim
 
-    stale = now - reminders.CLAIM_TIMEOUT - timedelta(minutes=1)
+    stale = now - send.CLAIM_TIMEOUT - timedelta(minutes=1)
     Delivery.objects.filter(pk=delivery.pk).update(claimed_at=stale, enqueued_at=stale)
-    assert reminders.sweep(enqueue=dispatch.enqueue).due == [delivery.pk]
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == [delivery.pk]
 
     wait_until(lambda: sink.count == 1 and state_of(delivery) == State.SENT, what="the re-send")
     [received] = sink.messages

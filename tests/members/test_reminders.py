@@ -24,7 +24,9 @@ from django.urls import reverse
 
 from meetings import services as meeting_services
 from meetings.models import Meeting, Series
-from members import links, messages, reminders, services
+from members import links, services
+from members.deliveries import plan, render, sweep
+from members.deliveries import send as sender
 from members.models import Delivery, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
@@ -129,7 +131,7 @@ def the(kind: str, user: User | None = None, **filters) -> Delivery:
 
 
 def send(delivery: Delivery) -> str:
-    return reminders.deliver(delivery.pk)
+    return sender.deliver(delivery.pk)
 
 
 def sent_invite(user: User, meeting: Meeting, response: str = "yes"):
@@ -142,8 +144,8 @@ def sent_invite(user: User, meeting: Meeting, response: str = "yes"):
 def reminder_mail(user: User, meeting: Meeting, clock, kind: str = Delivery.Kind.REMINDER_DAY):
     """Answer yes now, sweep when the reminder falls due, send it, return the e-mail."""
     answer(user, meeting, "yes")
-    clock.move_to(meeting.starts_at - reminders.REMINDER_OFFSETS[kind])
-    reminders.plan_deliveries()
+    clock.move_to(meeting.starts_at - plan.REMINDER_OFFSETS[kind])
+    plan.plan_deliveries()
     assert send(the(kind, user)) == Delivery.State.SENT
     return mail.outbox[-1]
 
@@ -362,7 +364,7 @@ def test_clock_note_text_names_both_local_times():
     march = MeetingFactory(series=series, starts_at=MARCH_START)
     april = MeetingFactory(series=series, starts_at=APRIL_START)
 
-    note = messages.clock_note(april, march, ZoneInfo("America/New_York"))
+    note = render.clock_note(april, march, ZoneInfo("America/New_York"))
 
     assert note == (
         "Clocks have changed since the last meeting: this one starts at 10:00 EDT your time, "
@@ -480,7 +482,7 @@ def test_followers_are_invited_to_meetings_in_the_next_30_days_only():
     MeetingFactory(series=series, starts_at=FEBRUARY_START)
     follow(member("Asha"), series)
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     assert count == 1
     assert list(Delivery.objects.values_list("user__display_name", "kind", "meeting")) == [
@@ -492,9 +494,9 @@ def test_followers_are_invited_to_a_meeting_once_it_enters_the_30_days(clock):
     series = SeriesFactory(name="CoP-F East")
     february = MeetingFactory(series=series, starts_at=FEBRUARY_START)
     follow(member("Asha"), series)
-    clock.move_to(FEBRUARY_START - reminders.FOLLOW_INVITE_WINDOW)
+    clock.move_to(FEBRUARY_START - plan.FOLLOW_INVITE_WINDOW)
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     assert count == 1
     assert list(Delivery.objects.values_list("kind", "meeting", "due_at")) == [
@@ -508,7 +510,7 @@ def test_a_follower_who_answered_no_is_not_invited():
     follow(user, meeting.series)
     answer(user, meeting, "no")
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     assert count == 0
     assert planned() == []
@@ -523,7 +525,7 @@ def test_an_extra_meeting_invites_its_series_followers_and_members_who_asked():
         title="Harvest circle", starts_at=datetime(2027, 3, 1, 14, 0, tzinfo=UTC), series=series
     )
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     assert count == 2
     assert planned() == [("Asha", "invite"), ("Ben", "invite")]
@@ -536,7 +538,7 @@ def test_an_extra_meeting_without_a_series_invites_only_members_who_asked():
         title="Open space", starts_at=datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
     )
 
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert planned() == [("Ben", "invite")]
 
@@ -556,9 +558,9 @@ def test_reminders_go_a_day_and_an_hour_before_to_yes_maybe_and_followers(clock)
     answer(only_answered, meeting, "yes")
 
     clock.move_to(DAY_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     clock.move_to(HOUR_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert planned(kind__in=REMINDER_KINDS) == [
         ("Asha", "reminder_day"),
@@ -593,9 +595,9 @@ def test_reminder_preferences_decide_which_reminders_are_planned(clock, preferen
     answer(user, meeting, "yes")
 
     clock.move_to(DAY_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     clock.move_to(HOUR_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert [kind for _, kind in planned(kind__in=REMINDER_KINDS)] == kinds
 
@@ -606,7 +608,7 @@ def test_email_off_plans_no_invite_either():
     follow(user, meeting.series)
 
     answer(user, meeting, "yes")
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert planned() == []
 
@@ -616,10 +618,10 @@ def test_a_late_joiner_gets_the_hour_before_reminder_but_not_the_day_before(cloc
     meeting = east()
     clock.move_to(DAY_BEFORE + timedelta(hours=4))
     answer(user, meeting, "yes")
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     clock.move_to(HOUR_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert planned(kind__in=REMINDER_KINDS) == [("Asha", "reminder_hour")]
 
@@ -634,7 +636,7 @@ def test_moving_a_meeting_after_the_invite_sends_an_update_with_old_and_new_time
     clock.shift(timedelta(days=1))
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     update = the(Delivery.Kind.UPDATE, user)
     assert count == 1
@@ -654,7 +656,7 @@ def test_an_update_keeps_the_uid_with_a_higher_sequence_and_newer_dtstamp(clock)
     invite_mail = sent_invite(user, meeting)
     clock.shift(timedelta(days=1))
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     send(the(Delivery.Kind.UPDATE, user))
 
@@ -674,7 +676,7 @@ def test_an_update_is_planned_once_however_often_the_sweep_runs(clock):
     sent_invite(user, meeting)
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
 
-    counts = [reminders.plan_deliveries(), reminders.plan_deliveries()]
+    counts = [plan.plan_deliveries(), plan.plan_deliveries()]
 
     assert counts == [1, 0]
     assert planned() == [("Asha", "invite"), ("Asha", "update")]
@@ -687,7 +689,7 @@ def test_cancelling_a_meeting_after_the_invite_sends_a_calendar_cancellation(clo
     clock.shift(timedelta(days=1))
     meeting_services.cancel_meeting(meeting=meeting)
 
-    count = reminders.plan_deliveries()
+    count = plan.plan_deliveries()
 
     cancellation = the(Delivery.Kind.CANCELLATION, user)
     assert count == 1
@@ -722,13 +724,13 @@ def test_a_reminder_planned_before_a_move_is_skipped_and_one_for_the_new_time_pl
     meeting = east()
     answer(user, meeting, "yes")
     clock.move_to(DAY_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     old = the(Delivery.Kind.REMINDER_DAY, user)
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
 
     state = send(old)
     clock.move_to(DAY_BEFORE + timedelta(hours=2))
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     old.refresh_from_db()
     new = the(Delivery.Kind.REMINDER_DAY, user, state="pending")
@@ -744,11 +746,11 @@ def test_a_follower_invited_by_following_is_sent_the_update_too(clock):
     meeting = east()
     user = member(zone="America/New_York")
     follow(user, meeting.series)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     send(the(Delivery.Kind.INVITE, user))
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(days=1))
 
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     assert send(the(Delivery.Kind.UPDATE, user)) == "sent"
     message = mail.outbox[1]
@@ -766,7 +768,7 @@ def test_renaming_a_meeting_sends_an_update_naming_the_old_and_new_title(clock):
     sent_invite(user, meeting)
     meeting_services.update_meeting(meeting=meeting, title="CoP-F East: harvest")
 
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
 
     send(the(Delivery.Kind.UPDATE, user))
     message = mail.outbox[1]
@@ -783,7 +785,7 @@ def test_a_reminder_planned_while_the_member_held_a_seat_is_skipped_once_they_wa
     answer(seated, meeting, "yes")
     answer(waiting, meeting, "yes")
     clock.move_to(DAY_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     reminder = the(Delivery.Kind.REMINDER_DAY, seated)
     answer(seated, meeting, "no")  # Ben takes the seat,
     answer(seated, meeting, "yes")  # so Asha's yes now waits in line.
@@ -801,7 +803,7 @@ def test_a_reminder_for_a_cancelled_meeting_is_skipped(clock):
     meeting = east()
     answer(user, meeting, "yes")
     clock.move_to(DAY_BEFORE)
-    reminders.plan_deliveries()
+    plan.plan_deliveries()
     reminder = the(Delivery.Kind.REMINDER_DAY, user)
     meeting_services.cancel_meeting(meeting=meeting)
 
@@ -822,9 +824,9 @@ def test_planning_twice_plans_nothing_new(clock):
     follow(member("Ben"), meeting.series)
     clock.move_to(DAY_BEFORE)
 
-    first = reminders.plan_deliveries()
+    first = plan.plan_deliveries()
     rows = planned()
-    second = reminders.plan_deliveries()
+    second = plan.plan_deliveries()
 
     assert (first, second) == (3, 0)
     assert (
@@ -847,8 +849,8 @@ def test_a_row_is_claimed_only_once():
     answer(user, east(), "yes")
     invite = the(Delivery.Kind.INVITE, user)
 
-    first = reminders.claim(invite.pk)
-    second = reminders.claim(invite.pk)
+    first = sender.claim(invite.pk)
+    second = sender.claim(invite.pk)
 
     assert (first.pk, first.state, first.claimed_at, first.attempts) == (
         invite.pk,
@@ -879,9 +881,9 @@ def test_a_claim_abandoned_by_a_killed_worker_is_resent_with_the_same_message_id
     with pytest.raises(SystemExit):
         send(invite)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    clock.shift(reminders.CLAIM_TIMEOUT + timedelta(seconds=1))
+    clock.shift(sender.CLAIM_TIMEOUT + timedelta(seconds=1))
 
-    due = reminders.sweep().due
+    due = sweep.sweep().due
     state = send(invite)
 
     invite.refresh_from_db()
@@ -897,14 +899,14 @@ def test_a_fresh_claim_is_not_taken_again(clock):
     user = member()
     answer(user, east(), "yes")
     invite = the(Delivery.Kind.INVITE, user)
-    reminders.claim(invite.pk)
-    clock.shift(reminders.CLAIM_TIMEOUT - timedelta(seconds=1))
+    sender.claim(invite.pk)
+    clock.shift(sender.CLAIM_TIMEOUT - timedelta(seconds=1))
 
     state = send(invite)
 
     invite.refresh_from_db()
     assert (state, invite.state, invite.attempts) == ("not claimed", "sending", 1)
-    assert reminders.sweep().due == []
+    assert sweep.sweep().due == []
     assert mail.outbox == []
 
 
@@ -935,7 +937,7 @@ def test_a_transient_failure_puts_the_row_back_with_backoff(smtp_fails, error, d
     invite = the(Delivery.Kind.INVITE, user)
     smtp_fails(error)
 
-    with pytest.raises(reminders.TransientFailure) as failure:
+    with pytest.raises(sender.TransientFailure) as failure:
         send(invite)
 
     invite.refresh_from_db()
@@ -957,8 +959,8 @@ def test_a_transient_failure_puts_the_row_back_with_backoff(smtp_fails, error, d
             "Recipient refused: asha@example.org: 550 no such user",
         ),
         (
-            smtplib.SMTPResponseException(554, b"5.7.1 Message rejected"),
-            "SMTP 554: 5.7.1 Message rejected",
+            smtplib.SMTPDataError(554, b"5.7.1 Message rejected"),
+            "Message refused: 554 5.7.1 Message rejected",
         ),
     ],
     ids=["recipient-550", "554"],
@@ -976,11 +978,11 @@ def test_a_permanent_failure_is_recorded_with_its_reason_and_not_retried(
     invite.refresh_from_db()
     assert state == "failed"
     assert (invite.state, invite.attempts, invite.last_error) == ("failed", 1, description)
-    assert reminders.sweep().due == []
+    assert sweep.sweep().due == []
 
 
 def test_backoff_doubles_from_30_seconds_up_to_30_minutes():
-    waits = [reminders.backoff(attempts).total_seconds() for attempts in range(1, 11)]
+    waits = [sender.backoff(attempts).total_seconds() for attempts in range(1, 11)]
 
     assert waits == [30, 60, 120, 240, 480, 960, 1800, 1800, 1800, 1800]
 
@@ -992,8 +994,8 @@ def test_transient_failures_give_up_after_max_attempts(clock, smtp_fails):
     smtp_fails(smtplib.SMTPResponseException(421, b"4.3.2 Service not available"))
     waits = []
 
-    for _ in range(reminders.MAX_ATTEMPTS - 1):
-        with pytest.raises(reminders.TransientFailure) as failure:
+    for _ in range(sender.MAX_ATTEMPTS - 1):
+        with pytest.raises(sender.TransientFailure) as failure:
             send(invite)
         waits.append(failure.value.retry_in.total_seconds())
         clock.move_to(Delivery.objects.get(pk=invite.pk).due_at)
@@ -1193,7 +1195,7 @@ def test_one_click_unsubscribe_turns_email_off_without_a_csrf_token_and_skips_pe
         ("invite", "sent", ""),
         ("invite", "skipped", "The member unsubscribed."),
     ]
-    assert reminders.plan_deliveries() == 0
+    assert plan.plan_deliveries() == 0
 
 
 def test_a_forged_unsubscribe_link_is_a_400_and_changes_nothing():
@@ -1258,11 +1260,11 @@ def test_a_row_just_enqueued_is_not_enqueued_again_by_the_next_sweep(
 ):
     answer(member(), east(), "yes")
     with django_capture_on_commit_callbacks(execute=True):
-        reminders.sweep(enqueue=published_deliveries.extend)
+        sweep.sweep(enqueue=published_deliveries.extend)
     clock.shift(timedelta(minutes=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = reminders.sweep(enqueue=published_deliveries.extend)
+        result = sweep.sweep(enqueue=published_deliveries.extend)
 
     assert result.due == []
     assert published_deliveries == list(Delivery.objects.values_list("pk", flat=True))

@@ -5,7 +5,7 @@ import time_machine
 from allauth.account.models import EmailAddress
 
 from meetings.models import Meeting
-from members import services
+from members import selectors, services
 from members.models import Delivery, Follow, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
@@ -38,7 +38,7 @@ def rsvp_of(user, meeting) -> Rsvp:
 
 
 def position_of(user, meeting) -> int | None:
-    return services.waitlist_position(rsvp=rsvp_of(user, meeting))
+    return selectors.waitlist_position(rsvp=rsvp_of(user, meeting))
 
 
 def seated_users(meeting) -> set[int]:
@@ -505,39 +505,6 @@ class TestExportData:
             "follows": [],
             "rsvps": [],
         }
-
-
-@pytest.mark.django_db
-class TestIsVerified:
-    def test_member_without_an_email_address_row_is_not_verified(self, user):
-        assert services.is_verified(user) is False
-
-    def test_unverified_address_is_not_verified(self, user):
-        EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
-
-        assert services.is_verified(user) is False
-
-    def test_verified_other_address_does_not_count(self, user):
-        EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
-        EmailAddress.objects.create(user=user, email="other@example.org", verified=True)
-
-        assert services.is_verified(user) is False
-
-    def test_someone_elses_verified_address_does_not_count(self, user):
-        other = UserFactory()
-        EmailAddress.objects.create(user=other, email=user.email.upper(), verified=True)
-
-        assert services.is_verified(user) is False
-
-    def test_verified_own_address_is_verified(self, user):
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-
-        assert services.is_verified(user) is True
-
-    def test_verified_address_matches_in_any_letter_case(self, user):
-        EmailAddress.objects.create(user=user, email=user.email.upper(), verified=True)
-
-        assert services.is_verified(user) is True
 
 
 @pytest.mark.django_db

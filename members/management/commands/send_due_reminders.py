@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from members import dispatch, reminders, services
+from members.deliveries import sweep
 
 
 class Command(BaseCommand):
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:
-        if not dry_run:
-            services.promote_freed_seats()
-        result = reminders.sweep(enqueue=dispatch.enqueue, dry_run=dry_run)
+        result = sweep.send_due(dry_run=dry_run)
         if dry_run:
             self.stdout.write(
                 f"Would plan {result.planned} and send {len(result.due)} deliveries "

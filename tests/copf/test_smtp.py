@@ -4,7 +4,7 @@ import pytest
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-from members import mailer
+from copf.lib import smtp
 
 
 class CountingBackend(BaseEmailBackend):
@@ -28,11 +28,11 @@ class CountingBackend(BaseEmailBackend):
 
 @pytest.fixture(autouse=True)
 def counting_backend(settings):
-    settings.EMAIL_BACKEND = "tests.members.test_mailer.CountingBackend"
+    settings.EMAIL_BACKEND = "tests.copf.test_smtp.CountingBackend"
     CountingBackend.opened, CountingBackend.sent, CountingBackend.drop_next = 0, [], False
-    mailer.close()
+    smtp.close()
     yield CountingBackend
-    mailer.close()
+    smtp.close()
 
 
 def message(subject: str) -> EmailMessage:
@@ -41,24 +41,24 @@ def message(subject: str) -> EmailMessage:
 
 def test_sends_many_messages_over_one_connection():
     for n in range(3):
-        mailer.send(message(f"m{n}"))
+        smtp.send(message(f"m{n}"))
 
     assert (CountingBackend.opened, CountingBackend.sent) == (1, ["m0", "m1", "m2"])
 
 
 def test_opens_a_new_connection_once_when_the_server_dropped_the_old_one():
-    mailer.send(message("first"))
+    smtp.send(message("first"))
     CountingBackend.drop_next = True
 
-    mailer.send(message("second"))
+    smtp.send(message("second"))
 
     assert (CountingBackend.opened, CountingBackend.sent) == (2, ["first", "second"])
 
 
 def test_opens_a_new_connection_when_the_mail_settings_change(settings):
-    mailer.send(message("first"))
+    smtp.send(message("first"))
     settings.EMAIL_PORT = 2525
 
-    mailer.send(message("second"))
+    smtp.send(message("second"))
 
     assert CountingBackend.opened == 2

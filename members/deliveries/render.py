@@ -1,7 +1,6 @@
-"""The e-mail for a delivery: rendered in the member's zone, with its calendar attached."""
+"""Render: the e-mail for a delivery, in the member's zone, with its calendar attached."""
 
 from datetime import datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -13,11 +12,12 @@ from meetings import display, ical
 from meetings.models import Meeting
 from meetings.selectors import previous_meeting
 
-from . import links
-from .models import CALENDAR_KINDS, REMINDER_PREFERENCES, Delivery, Rsvp, User
+from .. import links
+from ..models import CALENDAR_KINDS, REMINDER_PREFERENCES, Delivery, Rsvp, User
 
 Kind = Delivery.Kind
-PARTSTAT = {"yes": "ACCEPTED", "maybe": "TENTATIVE", "no": "DECLINED"}
+Response = Rsvp.Response
+PARTSTAT = {Response.YES: "ACCEPTED", Response.MAYBE: "TENTATIVE", Response.NO: "DECLINED"}
 
 
 def snapshot_of(meeting: Meeting) -> dict[str, object]:
@@ -33,10 +33,14 @@ def snapshot_of(meeting: Meeting) -> dict[str, object]:
 
 
 def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
-    """The e-mail for a delivery, in the member's zone, and the snapshot of what it says."""
+    """The e-mail for a delivery, in the member's zone, and the snapshot of what it says.
+
+    The calendar carries the delivery's own SEQUENCE, given when it was planned or claimed
+    with the meeting locked (see `send.claim`).
+    """
     meeting, user = delivery.meeting, delivery.user
     zone = _zone(user)
-    sequence = max(delivery.sequence, meeting.sequence)
+    sequence = delivery.sequence
     snapshot = {**snapshot_of(meeting), "sequence": sequence, "meeting_sequence": meeting.sequence}
     context = message_context(delivery, zone=zone, now=now, answer=answer)
     unsubscribe = links.unsubscribe_url(user_id=user.pk)
@@ -74,7 +78,7 @@ def invite_calendar(
 ):
     partstat = PARTSTAT.get(answer.response, "NEEDS-ACTION") if answer else "NEEDS-ACTION"
     if method == "CANCEL":
-        partstat = "DECLINED" if answer and answer.response == "no" else partstat
+        partstat = "DECLINED" if answer and answer.response == Response.NO else partstat
     attendee = ical.Attendee(email=user.email, name=user.display_name, partstat=partstat)
     options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL")
     calendar = ical.build_calendar(
@@ -99,7 +103,8 @@ def message_context(
 ) -> dict[str, object]:
     meeting, user = delivery.meeting, delivery.user
     local = display.localize(meeting, zone)
-    previous = _previous_meeting(meeting, now) if delivery.kind in REMINDER_PREFERENCES else None
+    # Reminders only: the previous meeting decides the clock-change note.
+    previous = previous_meeting(meeting=meeting) if delivery.kind in REMINDER_PREFERENCES else None
     return {
         "member": user,
         "meeting": meeting,
@@ -116,7 +121,7 @@ def message_context(
         "join_url": meeting.effective_join_url,
         "rsvp_links": {
             response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
-            for response in ("yes", "maybe", "no")
+            for response in Response
         },
         "preferences_url": ical.absolute_url(reverse("members:profile")),
         "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
@@ -186,16 +191,3 @@ def _time_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
         f"{display.format_short_day(local_start)}, {display.format_range(local_start, local_end)} "
         f"{display.zone_label(local_start)} ({utc:%H:%M} UTC)"
     )
-
-
-@lru_cache(maxsize=64)
-def _previous_meeting_at(series_id: int, starts_at: datetime, minutes: int) -> Meeting | None:
-    return previous_meeting(meeting=Meeting(series_id=series_id, starts_at=starts_at))
-
-
-def _previous_meeting(meeting: Meeting, now: datetime) -> Meeting | None:
-    """The meeting before, looked up once per few minutes for a burst of reminders to the
-    same meeting (it only decides the clock-change note)."""
-    if meeting.series_id is None:
-        return None
-    return _previous_meeting_at(meeting.series_id, meeting.starts_at, int(now.timestamp()) // 300)

@@ -1,0 +1,133 @@
+"""Send e-mail over one SMTP connection per worker thread, and say what a failure means.
+
+Opening a connection (and its TLS and log-in) for every message costs more than the
+message itself; a worker sending a burst of reminders reuses one instead. A connection the
+server has dropped while idle is opened again once, at once.
+
+`classify()` tells whose fault a failure is. Only the recipient being refused (a 5xx reply
+to RCPT TO, or to DATA for that message) condemns the message. A refused connection, a
+failed log-in or a refused sender says the server or our settings are wrong: every message
+would fail the same way, so the caller should stop sending, not give up on messages.
+"""
+
+import enum
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+logger = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def send(message: EmailMessage) -> None:
+    try:
+        _send_once(message)
+    except smtplib.SMTPServerDisconnected:
+        logger.info("SMTP connection was closed; opening a new one")
+        close()
+        _send_once(message)
+    except Exception:
+        # After a refused message the session may be in any state: start afresh next time.
+        close()
+        raise
+
+
+def _send_once(message: EmailMessage) -> None:
+    connection = getattr(_local, "connection", None)
+    if connection is None or getattr(_local, "settings", None) != _mail_settings():
+        close()
+        connection = get_connection()
+        connection.open()
+        _local.connection, _local.settings = connection, _mail_settings()
+    message.connection = connection
+    message.send()
+
+
+def _mail_settings() -> tuple[object, ...]:
+    """A connection is only reused while the mail settings it was opened with hold."""
+    return (
+        settings.EMAIL_BACKEND,
+        settings.EMAIL_HOST,
+        settings.EMAIL_PORT,
+        settings.EMAIL_HOST_USER,
+        settings.EMAIL_HOST_PASSWORD,
+        settings.EMAIL_USE_TLS,
+        settings.EMAIL_USE_SSL,
+    )
+
+
+def close() -> None:
+    connection = getattr(_local, "connection", None)
+    _local.connection = None
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:
+            logger.debug("Closing a broken SMTP connection failed", exc_info=True)
+
+
+class Blame(enum.StrEnum):
+    RECIPIENT = "recipient"  # this message is refused for good
+    TRANSIENT = "transient"  # this message may pass if tried again later
+    SERVER = "server"  # the server or our settings are wrong: no message can pass now
+
+
+@dataclass(frozen=True)
+class Failure:
+    blame: Blame
+    description: str
+
+
+# Raised before any recipient was named: the session itself is refused.
+SERVER_ERRORS = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPNotSupportedError,
+    ConnectionRefusedError,
+    socket.gaierror,
+    ssl.SSLError,
+)
+
+
+def classify(error: BaseException) -> Failure | None:
+    """Whose fault a sending error is, or None when it is no mail error at all."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        details = "; ".join(
+            f"{address}: {code} {_text(reply)}"
+            for address, (code, reply) in error.recipients.items()
+        )
+        blame = Blame.TRANSIENT if any(400 <= code < 500 for code in codes) else Blame.RECIPIENT
+        return Failure(blame, f"Recipient refused: {details}")
+    if isinstance(error, smtplib.SMTPDataError):
+        blame = Blame.TRANSIENT if 400 <= error.smtp_code < 500 else Blame.RECIPIENT
+        return Failure(blame, f"Message refused: {error.smtp_code} {_text(error.smtp_error)}")
+    if isinstance(error, SERVER_ERRORS):
+        return Failure(Blame.SERVER, _describe(error))
+    if isinstance(error, smtplib.SMTPResponseException):
+        # Any other refusal (421 "closing", or a 5xx outside RCPT TO and DATA) concerns the
+        # session, not this message: a 4xx may pass, a 5xx will hit every message alike.
+        blame = Blame.TRANSIENT if error.smtp_code < 500 else Blame.SERVER
+        return Failure(blame, _describe(error))
+    if isinstance(error, smtplib.SMTPException | OSError):
+        return Failure(Blame.TRANSIENT, _describe(error))
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"SMTP {error.smtp_code}: {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

@@ -1,0 +1,13 @@
+"""Messages to members about meetings, as a pipeline whose schedule is the database.
+
+    plan.py     which messages members are owed: inserts `Delivery` rows (invites, updates,
+                cancellations, reminders, promotions), one per meeting, member, kind and
+                sequence
+    sweep.py    the periodic job: plan, give up on spent rows, enqueue what is due
+    queue.py    hand row ids to the workers after commit, by task name
+    send.py     a worker claims one row, checks it still stands, renders and sends it
+    render.py   the e-mail in the member's zone, with its iCalendar REQUEST or CANCEL
+    outage.py   pause sending while the mail server itself refuses us
+
+`members/tasks.py` is the thin Celery face of `send.deliver` and `sweep.send_due`.
+"""

@@ -1,0 +1,328 @@
+"""Plan: decide which messages members are owed, and insert them as `Delivery` rows.
+
+Planning compares what members should have been told with what they were told. Rows are
+unique per meeting, member, kind and sequence, so planning twice plans nothing new.
+
+Every calendar message (invite, update, promotion, cancellation) is planned with the
+meeting's row locked, and takes the next SEQUENCE for that member and meeting; with the
+database's unique key on (meeting, member, sequence) this keeps each member's sequence
+strictly increasing, whichever planner runs first.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from meetings.models import Meeting
+from meetings.services import lock_meeting
+
+from ..models import (
+    ALL_CALENDAR_KINDS,
+    CALENDAR_KINDS,
+    REMINDER_PREFERENCES,
+    Delivery,
+    Follow,
+    Rsvp,
+    User,
+)
+from .render import snapshot_of
+
+Kind = Delivery.Kind
+State = Delivery.State
+Response = Rsvp.Response
+
+FOLLOW_INVITE_WINDOW = timedelta(days=30)
+REMINDER_LOOKAHEAD = timedelta(minutes=1)
+REMINDER_OFFSETS = {Kind.REMINDER_DAY: timedelta(days=1), Kind.REMINDER_HOUR: timedelta(hours=1)}
+COMING = (Response.YES, Response.MAYBE)
+
+
+def plan_deliveries(*, now: datetime | None = None) -> int:
+    """Insert every message that is now called for and not yet planned. Idempotent."""
+    now = now or timezone.now()
+    return (
+        _plan_changes(now)
+        + _plan_follow_invites(now)
+        + _plan_extra_invites(now)
+        + sum(_plan_reminders(now, kind, offset) for kind, offset in REMINDER_OFFSETS.items())
+    )
+
+
+# --- messages that answers and follows call for -------------------------------------------
+
+
+def plan_answer(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
+    """The message an answer calls for: an invite for yes or maybe, a cancellation for no
+    when the member had been invited. Called inside the answer's transaction."""
+    now = now or timezone.now()
+    meeting, user = rsvp.meeting, rsvp.user
+    if not user.email_enabled:
+        return None
+    if rsvp.response == Response.NO:
+        last = last_calendar_delivery(meeting=meeting, user=user)
+        if last is None or last.kind == Kind.CANCELLATION:
+            return None
+        return _plan(meeting=meeting, user=user, kind=Kind.CANCELLATION, due_at=now)
+    if rsvp.is_waitlisted:
+        return None
+    return _plan(meeting=meeting, user=user, kind=Kind.INVITE, due_at=now)
+
+
+def plan_promotion(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
+    if not rsvp.user.email_enabled:
+        return None
+    return _plan(
+        meeting=rsvp.meeting, user=rsvp.user, kind=Kind.PROMOTION, due_at=now or timezone.now()
+    )
+
+
+def plan_unfollow(*, user: User, series_id: int, now: datetime | None = None) -> list[Delivery]:
+    """Take a series' coming meetings out of the calendar of a member who stopped following
+    it, unless they answered yes or maybe to them."""
+    now = now or timezone.now()
+    answered = Rsvp.objects.filter(
+        user=user, meeting__series_id=series_id, response__in=COMING
+    ).values("meeting_id")
+    planned = []
+    for meeting in Meeting.objects.filter(series_id=series_id, starts_at__gt=now).exclude(
+        pk__in=answered
+    ):
+        last = last_calendar_delivery(meeting=meeting, user=user)
+        if last is not None and last.kind != Kind.CANCELLATION:
+            planned.append(_plan(meeting=meeting, user=user, kind=Kind.CANCELLATION, due_at=now))
+    return [delivery for delivery in planned if delivery]
+
+
+def last_calendar_delivery(*, meeting: Meeting, user: User) -> Delivery | None:
+    """The newest invite, update, promotion or cancellation that was or will be sent."""
+    return (
+        Delivery.objects.filter(meeting=meeting, user=user, kind__in=ALL_CALENDAR_KINDS)
+        .exclude(state__in=[State.SKIPPED, State.FAILED])
+        .order_by("-sequence", "-pk")
+        .first()
+    )
+
+
+def next_sequence(*, meeting: Meeting, user: User) -> int:
+    """The SEQUENCE of the member's next calendar message: above every one planned for them,
+    and never below the meeting's own. Call with the meeting locked."""
+    highest = Delivery.objects.filter(
+        meeting=meeting, user=user, kind__in=ALL_CALENDAR_KINDS
+    ).aggregate(highest=Max("sequence"))["highest"]
+    return meeting.sequence if highest is None else max(meeting.sequence, highest + 1)
+
+
+def _plan(
+    *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
+) -> Delivery | None:
+    """Insert one message, with the meeting locked so its sequence is the next one."""
+    with transaction.atomic():
+        meeting = lock_meeting(meeting)
+        delivery = _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at, **fields)
+        if kind in ALL_CALENDAR_KINDS:
+            delivery.sequence = next_sequence(meeting=meeting, user=user)
+        try:
+            with transaction.atomic():
+                delivery.save()
+        except IntegrityError:
+            return None  # planned already
+    return delivery
+
+
+def _new_delivery(
+    *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
+) -> Delivery:
+    """An unsaved row telling `user` about `meeting` as it is now."""
+    return Delivery(
+        meeting=meeting,
+        user=user,
+        kind=kind,
+        sequence=meeting.sequence,
+        meeting_sequence=meeting.sequence,
+        snapshot=snapshot_of(meeting),
+        due_at=due_at,
+        **fields,
+    )
+
+
+# --- updates and cancellations for meetings that changed ----------------------------------
+
+
+def _plan_changes(now: datetime) -> int:
+    """Updates and cancellations for coming meetings that changed since members were told.
+
+    One query finds them: each member's newest sent calendar message, where the meeting has
+    changed since, and no message about this change was planned yet (whatever became of
+    it: a skipped or failed one is final for that change).
+    """
+    planned = 0
+    for told in _changes_to_tell(now):
+        meeting, user = told.meeting, told.user
+        kind = Kind.CANCELLATION if meeting.is_cancelled else Kind.UPDATE
+        if _plan_change(meeting=meeting, user=user, kind=kind, now=now, told=told):
+            planned += 1
+    return planned
+
+
+def _changes_to_tell(now: datetime) -> QuerySet[Delivery]:
+    same_pair = Delivery.objects.filter(
+        kind__in=ALL_CALENDAR_KINDS, meeting=OuterRef("meeting"), user=OuterRef("user")
+    )
+    answers = Rsvp.objects.filter(meeting=OuterRef("meeting"), user=OuterRef("user"))
+    follows = Follow.objects.filter(user=OuterRef("user"), series=OuterRef("meeting__series"))
+    wanted = Q(meeting__status=Meeting.Status.CANCELLED) | (
+        Q(declined=False) & (Q(answered=True) | Q(follows=True))
+    )
+    return (
+        Delivery.objects.filter(
+            kind__in=CALENDAR_KINDS,
+            state=State.SENT,
+            meeting__ends_at__gt=now,
+            meeting__sequence__gt=F("meeting_sequence"),
+            user__is_active=True,
+            user__email_enabled=True,
+        )
+        .exclude(Exists(same_pair.filter(state=State.SENT, sequence__gt=OuterRef("sequence"))))
+        .exclude(Exists(same_pair.filter(meeting_sequence__gte=OuterRef("meeting__sequence"))))
+        .annotate(
+            declined=Exists(answers.filter(response=Response.NO)),
+            answered=Exists(answers),
+            follows=Exists(follows),
+        )
+        .filter(wanted)
+        .select_related("meeting", "meeting__series", "user")
+        .order_by("meeting_id", "user_id")
+    )
+
+
+def _plan_change(
+    *, meeting: Meeting, user: User, kind: str, now: datetime, told: Delivery
+) -> Delivery | None:
+    with transaction.atomic():
+        meeting = lock_meeting(meeting)
+        # An answer may have planned its own message since the query above: that one wins.
+        handled = Delivery.objects.filter(
+            meeting=meeting,
+            user=user,
+            kind__in=ALL_CALENDAR_KINDS,
+            meeting_sequence__gte=meeting.sequence,
+        )
+        if handled.exists():
+            return None
+        return _plan(meeting=meeting, user=user, kind=kind, due_at=now, previous=told.snapshot)
+
+
+# --- invitations to followers and to extra meetings ---------------------------------------
+
+
+def _plan_follow_invites(now: datetime) -> int:
+    meetings = Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED,
+        is_extra=False,
+        starts_at__gt=now,
+        starts_at__lte=now + FOLLOW_INVITE_WINDOW,
+        series__follows__isnull=False,
+    ).distinct()
+    planned = 0
+    for meeting in meetings:
+        followers = User.objects.filter(follows__series_id=meeting.series_id)
+        planned += _invite_all(meeting, followers, now)
+    return planned
+
+
+def _plan_extra_invites(now: datetime) -> int:
+    planned = 0
+    for meeting in Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED, is_extra=True, starts_at__gt=now
+    ):
+        audience = Q(notify_extra_meetings=True)
+        if meeting.series_id:
+            audience |= Q(follows__series_id=meeting.series_id)
+        planned += _invite_all(meeting, User.objects.filter(audience), now)
+    return planned
+
+
+def _invite_all(meeting: Meeting, audience: QuerySet[User], now: datetime) -> int:
+    """Invite each of `audience` who has had no calendar message and did not answer no."""
+    told = Delivery.objects.filter(
+        meeting=meeting, user=OuterRef("pk"), kind__in=ALL_CALENDAR_KINDS
+    )
+    declined = Rsvp.objects.filter(meeting=meeting, user=OuterRef("pk"), response=Response.NO)
+    uninvited = (
+        audience.filter(is_active=True, email_enabled=True)
+        .exclude(Exists(told))
+        .exclude(Exists(declined))
+        .distinct()
+    )
+    if not uninvited.exists():
+        return 0
+    with transaction.atomic():
+        meeting = lock_meeting(meeting)
+        new = [
+            _new_delivery(meeting=meeting, user=user, kind=Kind.INVITE, due_at=now)
+            for user in uninvited
+        ]
+        return _insert_new(new)
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def _plan_reminders(now: datetime, kind: str, offset: timedelta) -> int:
+    """Reminders falling due by the next sweep, for members who had a reason before then:
+    a yes or maybe, or (unless they opted out) following the series, but never a no."""
+    preference = REMINDER_PREFERENCES[kind]
+    meetings = Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + offset + REMINDER_LOOKAHEAD,
+    )
+    planned = 0
+    for meeting in meetings:
+        due_at = meeting.starts_at - offset
+        wanting = Q(
+            is_active=True, email_enabled=True, reminders_enabled=True, **{preference: True}
+        )
+        answered = Q(
+            rsvps__meeting=meeting,
+            rsvps__response__in=COMING,
+            rsvps__waitlisted_at__isnull=True,
+            rsvps__updated_at__lte=due_at,
+        )
+        reasons = answered
+        if meeting.series_id:
+            reasons |= Q(
+                follows__series_id=meeting.series_id,
+                follows__created_at__lte=due_at,
+                remind_followed_series=True,
+            )
+        reminded = Delivery.objects.filter(
+            meeting=meeting, user=OuterRef("pk"), kind=kind, sequence=meeting.sequence
+        )
+        declined = Rsvp.objects.filter(meeting=meeting, user=OuterRef("pk"), response=Response.NO)
+        candidates = (
+            User.objects.filter(wanting & reasons)
+            .exclude(Exists(declined))
+            .exclude(Exists(reminded))
+            .distinct()
+        )
+        new = [
+            _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at)
+            for user in candidates
+        ]
+        planned += _insert_new(new)
+    return planned
+
+
+def _insert_new(deliveries: Iterable[Delivery]) -> int:
+    """Insert the rows not planned yet (a concurrent sweep may have); how many were new."""
+    deliveries = list(deliveries)
+    if not deliveries:
+        return 0
+    meeting_ids = {delivery.meeting_id for delivery in deliveries}
+    before = Delivery.objects.filter(meeting_id__in=meeting_ids).count()
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return Delivery.objects.filter(meeting_id__in=meeting_ids).count() - before
