@@ -1,0 +1,75 @@
+"""The delivery list in the admin: state, reason, and sending again."""
+
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from members.models import Delivery
+from tests.members.deliveries.support import (
+    NOW,
+    answer,
+    east,
+    member,
+    send,
+    the,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mail_settings", "clock")]
+
+# --- admin -----------------------------------------------------------------------------
+
+
+DELIVERY_LIST_URL = "admin:members_delivery_changelist"
+REFUSED = "Recipient refused: asha@example.org: 550 no such user"
+
+
+def failed_invite(smtp_fails) -> Delivery:
+    user = member()
+    answer(user, east(), "yes")
+    invite = the(Delivery.Kind.INVITE, user)
+    smtp_fails(smtplib.SMTPRecipientsRefused({"asha@example.org": (550, b"no such user")}))
+    send(invite)
+    invite.refresh_from_db()
+    return invite
+
+
+def test_the_delivery_list_shows_state_and_reason(client, staff, smtp_fails):
+    failed_invite(smtp_fails)
+    client.force_login(staff)
+
+    response = client.get(reverse(DELIVERY_LIST_URL))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<td class="field-state">Failed</td>' in html
+    assert f'<td class="field-reason">{REFUSED}</td>' in html
+
+
+def test_the_resend_action_puts_a_failed_row_back_and_enqueues_it(
+    client, clock, staff, smtp_fails, django_capture_on_commit_callbacks, published_deliveries
+):
+    invite = failed_invite(smtp_fails)
+    client.force_login(staff)
+    clock.shift(timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse(DELIVERY_LIST_URL),
+            {"action": "resend", "_selected_action": [invite.pk]},
+            follow=True,
+        )
+
+    invite.refresh_from_db()
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "1 message(s) will be sent again."
+    ]
+    assert (invite.state, invite.due_at, invite.attempts, invite.last_error) == (
+        "pending",
+        NOW + timedelta(hours=1),
+        0,
+        "",
+    )
+    assert published_deliveries == [invite.pk]
