@@ -8,9 +8,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from timezone_field import TimeZoneFormField
 
-from . import display, services
+from . import display, selectors, services
 from .models import Meeting, Series
 
 UTC = ZoneInfo("UTC")
@@ -21,8 +23,53 @@ def utc_label(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%a %d %b %Y, %H:%M} UTC"
 
 
+def lowers(*, old: int | None, new: int | None) -> bool:
+    """Whether a capacity goes down (None is no limit). Only a lowering is checked against
+    the seats taken: raising is always fine, and the waitlist sweep fills the new seats."""
+    return new is not None and (old is None or new < old)
+
+
+class SeriesAdminForm(forms.ModelForm):
+    class Meta:
+        model = Series
+        fields = (
+            "name",
+            "slug",
+            "description",
+            "join_url",
+            "capacity",
+            "rrule",
+            "anchor_timezone",
+            "start_date",
+            "start_time",
+            "duration",
+        )
+
+    def clean_capacity(self) -> int | None:
+        capacity = self.cleaned_data["capacity"]
+        if not self.instance.pk or not lowers(old=self.instance.capacity, new=capacity):
+            return capacity
+        over = list(selectors.meetings_over_capacity(series=self.instance, capacity=capacity))
+        if over:
+            meetings = "; ".join(
+                _("%(start)s (%(taken)d taken)")
+                % {"start": utc_label(meeting.starts_at), "taken": meeting.seats_taken}
+                for meeting in over
+            )
+            message = ngettext(
+                "A capacity of %(capacity)d is lower than the seats already taken at this "
+                "coming meeting: %(meetings)s.",
+                "A capacity of %(capacity)d is lower than the seats already taken at these "
+                "coming meetings: %(meetings)s.",
+                len(over),
+            )
+            raise ValidationError(message % {"capacity": capacity, "meetings": meetings})
+        return capacity
+
+
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
+    form = SeriesAdminForm
     list_display = ("name", "slug", "rrule", "anchor_timezone", "start_time", "duration")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -138,6 +185,35 @@ class MeetingAdminForm(forms.ModelForm):
             )
         else:
             self.fields["series"].help_text = "Optional: the series this extra meeting belongs to."
+
+    def clean_capacity(self) -> int | None:
+        capacity = self.cleaned_data["capacity"]
+        meeting = self.instance
+        if not meeting.pk:
+            return capacity
+        series_capacity = meeting.series.capacity if meeting.series_id else None
+        effective = capacity if capacity is not None else series_capacity
+        if not lowers(old=meeting.effective_capacity, new=effective):
+            return capacity
+        taken = selectors.seats_taken(meeting)
+        if effective >= taken:
+            return capacity
+        if capacity is None:
+            message = ngettext(
+                "Empty means the series' capacity of %(capacity)d applies, but %(taken)d seat "
+                "is already taken.",
+                "Empty means the series' capacity of %(capacity)d applies, but %(taken)d seats "
+                "are already taken.",
+                taken,
+            )
+        else:
+            message = ngettext(
+                "%(taken)d seat is already taken, so the capacity cannot be lower than %(taken)d.",
+                "%(taken)d seats are already taken, so the capacity cannot be lower than "
+                "%(taken)d.",
+                taken,
+            )
+        raise ValidationError(message % {"capacity": effective, "taken": taken})
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.http import http_date, parse_etags, parse_http_date_safe
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 
 CACHE_SECONDS = 300
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -43,37 +44,21 @@ def calendar_response(
     cache = caches["feeds"]
     first_served = cache.get_or_set(f"first-served:{etag}", timezone.now, CACHE_SECONDS * 12)
     last_modified = max(last_modified, first_served) if last_modified else first_served
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"{'private' if private else 'public'}, max-age={CACHE_SECONDS}",
-    }
-    if last_modified is not None:
-        headers["Last-Modified"] = http_date(last_modified.timestamp())
-    if _not_modified(request, etag=etag, last_modified=last_modified):
-        response = HttpResponseNotModified()
-        for key, value in headers.items():
-            response[key] = value
-        return response
+    response = HttpResponse(content_type=CONTENT_TYPE)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified.timestamp())
+    response["Cache-Control"] = f"{'private' if private else 'public'}, max-age={CACHE_SECONDS}"
+    # Django's own RFC 9110 preconditions; its 304 copies the headers above.
+    conditional = get_conditional_response(
+        request, etag=etag, last_modified=int(last_modified.timestamp()), response=response
+    )
+    if conditional is not response:
+        return conditional
     body = cache.get(etag)
     if body is None:
         body = build()
         cache.set(etag, body, CACHE_SECONDS)
-    response = HttpResponse(body, content_type=CONTENT_TYPE)
-    for key, value in headers.items():
-        response[key] = value
+    response.content = body
     if filename:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _not_modified(request: HttpRequest, *, etag: str, last_modified: datetime | None) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match:
-        # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
-        # If-None-Match compares weakly: a proxy that compresses may hand out W/"…".
-        offered = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
-        return if_none_match.strip() == "*" or etag in offered
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    return (
-        since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
-    )

@@ -4,7 +4,8 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -53,6 +54,34 @@ def is_held(meeting: Meeting) -> bool:
     """Has anyone answered this meeting, or been sent a message about it? Then it is in
     their calendar, and may be cancelled but never deleted."""
     return meeting.rsvps.exists() or meeting.deliveries.exists()
+
+
+def seats_taken(meeting: Meeting) -> int:
+    """Yes answers holding a seat (not waiting for one)."""
+    return meeting.rsvps.holding_seats().count()
+
+
+def meetings_over_capacity(
+    *, series: Series, capacity: int, now: datetime | None = None
+) -> MeetingQuerySet:
+    """Coming meetings of `series` that would hold more than `capacity` seats under it, soonest
+    first, each with `seats_taken`. Cancelled meetings and those with their own capacity are
+    left out: the series' capacity does not apply to them."""
+    taken = (
+        Meeting.rsvps.field.model.objects.holding_seats()
+        .filter(meeting=OuterRef("pk"))
+        .order_by()
+        .values("meeting")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        Meeting.objects.upcoming(now=now or timezone.now())
+        .filter(series=series, capacity__isnull=True, status=Meeting.Status.SCHEDULED)
+        .annotate(seats_taken=Coalesce(Subquery(taken), 0))
+        .filter(seats_taken__gt=capacity)
+        .order_by("starts_at", "pk")
+    )
 
 
 def previous_meeting(*, meeting: Meeting) -> Meeting | None:

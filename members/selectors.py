@@ -19,10 +19,6 @@ def is_verified(user: User) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
-def seats_taken(meeting: Meeting) -> int:
-    return Rsvp.objects.filter(meeting=meeting).holding_seats().count()
-
-
 def waitlist_position(*, rsvp: Rsvp) -> int | None:
     """1 for the first in line; None when the answer is not waiting."""
     if not rsvp.is_waitlisted:

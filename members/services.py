@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import Meeting, Series
+from meetings.selectors import seats_taken
 from meetings.services import lock_meeting
 
 from .deliveries import plan, queue
 from .models import Delivery, Follow, Rsvp, User, new_feed_token
-from .selectors import seats_taken, waitlist_position
+from .selectors import waitlist_position
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
+from meetings.selectors import seats_taken
 
 from . import links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm
@@ -78,7 +79,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
                 "response": result.rsvp.response,
                 "waitlist_position": result.waitlist_position,
                 "message": message,
-                "coming": selectors.seats_taken(meeting),
+                "coming": seats_taken(meeting),
             }
         )
     messages.success(request, message)

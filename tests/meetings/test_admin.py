@@ -8,7 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
+from meetings import services
 from meetings.models import Meeting, Series
+from members.models import Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 ADD_MEETING_URL = reverse("admin:meetings_meeting_add")
@@ -77,6 +79,21 @@ def messages_of(response) -> list[str]:
 
 def changelist_titles(response) -> list[str]:
     return [meeting.title for meeting in response.context["cl"].result_list]
+
+
+def answer(meeting: Meeting, *, seats: int, waiting: int = 0, maybe: int = 0) -> None:
+    """`seats` yes answers holding a seat, plus answers that hold none."""
+    for _ in range(seats):
+        Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.YES)
+    for _ in range(waiting):
+        Rsvp.objects.create(
+            meeting=meeting,
+            user=UserFactory(),
+            response=Rsvp.Response.YES,
+            waitlisted_at=meeting.starts_at - timedelta(days=1),
+        )
+    for _ in range(maybe):
+        Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.MAYBE)
 
 
 def cancel_selected(client, meetings: list[Meeting]):
@@ -321,6 +338,200 @@ def test_a_cancelled_meeting_cannot_be_moved_from_the_change_form(client, staff)
     meeting.refresh_from_db()
     assert meeting.starts_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
     assert meeting.sequence == 1
+
+
+# Capacity below the seats taken
+
+
+def post_meeting_capacity(client, meeting: Meeting, capacity: object):
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["capacity"] = str(capacity)
+    return client.post(change_meeting_url(meeting), data)
+
+
+def test_lowering_a_meeting_capacity_below_the_seats_taken_is_refused_and_changes_nothing(
+    client, staff
+):
+    meeting = MeetingFactory(capacity=4)
+    answer(meeting, seats=3, waiting=0, maybe=2)
+    client.force_login(staff)
+
+    response = post_meeting_capacity(client, meeting, 2)
+
+    message = "3 seats are already taken, so the capacity cannot be lower than 3."
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"capacity": [message]}
+    assertContains(response, message)
+    meeting.refresh_from_db()
+    assert (meeting.capacity, meeting.sequence, meeting.detached) == (4, 0, False)
+
+
+def test_the_refusal_counts_one_taken_seat_in_the_singular(client, staff):
+    meeting = MeetingFactory(capacity=1)
+    answer(meeting, seats=1, waiting=2)
+    client.force_login(staff)
+
+    response = post_meeting_capacity(client, meeting, 0)
+
+    assert response.context["adminform"].form.errors == {
+        "capacity": ["1 seat is already taken, so the capacity cannot be lower than 1."]
+    }
+    meeting.refresh_from_db()
+    assert meeting.capacity == 1
+
+
+def test_lowering_a_meeting_capacity_to_exactly_the_seats_taken_is_allowed(client, staff):
+    meeting = MeetingFactory(capacity=5)
+    answer(meeting, seats=3, maybe=1)
+    client.force_login(staff)
+
+    response = post_meeting_capacity(client, meeting, 3)
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.capacity == 3
+
+
+def test_raising_a_full_meeting_capacity_is_allowed(client, staff):
+    meeting = MeetingFactory(capacity=3)
+    answer(meeting, seats=3, waiting=2)
+    client.force_login(staff)
+
+    response = post_meeting_capacity(client, meeting, 5)
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.capacity == 5
+
+
+def test_emptying_a_meeting_capacity_refuses_a_series_capacity_below_the_seats_taken(client, staff):
+    meeting = MeetingFactory(capacity=5, series=SeriesFactory(capacity=2))
+    answer(meeting, seats=3)
+    client.force_login(staff)
+
+    response = post_meeting_capacity(client, meeting, "")
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "capacity": [
+            "Empty means the series' capacity of 2 applies, but 3 seats are already taken."
+        ]
+    }
+    meeting.refresh_from_db()
+    assert meeting.capacity == 5
+
+
+class TestSeriesCapacityBelowTheSeatsTaken:
+    """A series of 5 seats, second Monday of the month; on Nov 26 Dec 14 is the next."""
+
+    @pytest.fixture(autouse=True)
+    def frozen_now(self):
+        with time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False):
+            yield
+
+    @pytest.fixture
+    def east(self, db):
+        series = SeriesFactory(capacity=5)
+        services.materialize_series(series=series)
+        return series
+
+    @pytest.fixture
+    def december(self, east):
+        meeting = east.meetings.get(starts_at=datetime(2026, 12, 14, 14, 0, tzinfo=UTC))
+        answer(meeting, seats=3, waiting=1, maybe=1)
+        return meeting
+
+    @pytest.fixture
+    def january(self, east):
+        meeting = east.meetings.get(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+        answer(meeting, seats=4)
+        return meeting
+
+    @pytest.fixture
+    def february(self, east):
+        meeting = east.meetings.get(starts_at=datetime(2027, 2, 8, 14, 0, tzinfo=UTC))
+        answer(meeting, seats=1)
+        return meeting
+
+    def post_capacity(self, client, series: Series, capacity: object):
+        data = form_data_from(client.get(change_series_url(series)))
+        data["capacity"] = str(capacity)
+        return client.post(change_series_url(series), data)
+
+    def test_lowering_below_the_seats_taken_names_the_fuller_coming_meetings(
+        self, client, staff, east, december, january, february
+    ):
+        client.force_login(staff)
+
+        response = self.post_capacity(client, east, 2)
+
+        message = (
+            "A capacity of 2 is lower than the seats already taken at these coming meetings: "
+            "Mon 14 Dec 2026, 14:00 UTC (3 taken); Mon 11 Jan 2027, 14:00 UTC (4 taken)."
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors == {"capacity": [message]}
+        assertContains(response, message)
+        east.refresh_from_db()
+        assert east.capacity == 5
+
+    def test_lowering_below_the_seats_of_one_meeting_names_it_in_the_singular(
+        self, client, staff, east, december, january, february
+    ):
+        client.force_login(staff)
+
+        response = self.post_capacity(client, east, 3)
+
+        assert response.context["adminform"].form.errors == {
+            "capacity": [
+                "A capacity of 3 is lower than the seats already taken at this coming meeting: "
+                "Mon 11 Jan 2027, 14:00 UTC (4 taken)."
+            ]
+        }
+        east.refresh_from_db()
+        assert east.capacity == 5
+
+    def test_lowering_to_exactly_the_most_seats_taken_is_allowed(
+        self, client, staff, east, december, january, february
+    ):
+        client.force_login(staff)
+
+        response = self.post_capacity(client, east, 4)
+
+        assert response.status_code == 302
+        east.refresh_from_db()
+        assert east.capacity == 4
+
+    def test_meetings_that_are_over_cancelled_or_have_their_own_capacity_do_not_count(
+        self, client, staff, east, february
+    ):
+        over = MeetingFactory(
+            series=east, starts_at=datetime(2026, 11, 9, 14, 0, tzinfo=UTC), capacity=None
+        )
+        answer(over, seats=4)
+        own = east.meetings.get(starts_at=datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
+        own.capacity = 10
+        own.save()
+        answer(own, seats=6)
+        cancelled = east.meetings.get(starts_at=datetime(2027, 4, 12, 14, 0, tzinfo=UTC))
+        answer(cancelled, seats=4)
+        services.cancel_meeting(meeting=cancelled)
+        client.force_login(staff)
+
+        response = self.post_capacity(client, east, 1)
+
+        assert response.status_code == 302
+        east.refresh_from_db()
+        assert east.capacity == 1
+
+    def test_raising_is_allowed(self, client, staff, east, december, january):
+        client.force_login(staff)
+
+        response = self.post_capacity(client, east, 6)
+
+        assert response.status_code == 302
+        east.refresh_from_db()
+        assert east.capacity == 6
 
 
 # Cancelling

@@ -198,6 +198,26 @@ class TestHeaders:
         assert response.content == b""
         assert response["ETag"] == etag
 
+    @pytest.mark.parametrize("url", [*FEEDS, "/meetings/{pk}/calendar.ics"])
+    def test_a_304_keeps_the_etag_last_modified_and_cache_control(self, client, east, url):
+        url = url.format(pk=meeting_on(east, date(2026, 12, 14)).pk)
+        feed = client.get(url)
+
+        response = client.get(url, headers={"If-None-Match": feed["ETag"]})
+
+        assert response.status_code == 304
+        assert (response["ETag"], response["Last-Modified"], response["Cache-Control"]) == (
+            feed["ETag"],
+            "Thu, 26 Nov 2026 09:00:00 GMT",
+            "public, max-age=300",
+        )
+
+    @pytest.mark.parametrize("url", FEEDS)
+    def test_if_none_match_star_is_a_304(self, client, east, url):
+        response = client.get(url, headers={"If-None-Match": "*"})
+
+        assert response.status_code == 304
+
     @pytest.mark.parametrize("url", FEEDS)
     def test_if_none_match_with_the_etag_among_others_is_a_304(self, client, east, url):
         etag = client.get(url)["ETag"]

@@ -4,9 +4,18 @@ import pytest
 import time_machine
 
 from meetings import selectors
-from tests.factories import MeetingFactory, SeriesFactory
+from meetings.models import Meeting
+from members.models import Rsvp
+from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def answer(meeting: Meeting, *responses: Rsvp.Response, waitlisted_at: datetime | None = None):
+    for response in responses:
+        Rsvp.objects.create(
+            meeting=meeting, user=UserFactory(), response=response, waitlisted_at=waitlisted_at
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +42,65 @@ class TestPublicFeedVersion:
         assert selectors.public_feed_version() == selectors.FeedVersion(
             count=0, last_id=None, updated=None, series_updated=None
         )
+
+
+@pytest.mark.django_db
+class TestSeatsTaken:
+    def test_counts_only_yes_answers_holding_a_seat(self):
+        meeting = MeetingFactory(capacity=2)
+        answer(meeting, Rsvp.Response.YES, Rsvp.Response.YES, Rsvp.Response.MAYBE)
+        answer(meeting, Rsvp.Response.NO)
+        answer(meeting, Rsvp.Response.YES, waitlisted_at=NOW)
+
+        assert selectors.seats_taken(meeting) == 2
+
+    def test_of_a_meeting_nobody_answered_is_zero(self):
+        assert selectors.seats_taken(MeetingFactory()) == 0
+
+
+@pytest.mark.django_db
+class TestMeetingsOverCapacity:
+    def test_are_the_coming_meetings_with_more_seats_taken_soonest_first(self):
+        series = SeriesFactory(capacity=5)
+        later = MeetingFactory(series=series, starts_at=NOW + timedelta(days=40))
+        sooner = MeetingFactory(series=series, starts_at=NOW + timedelta(days=3))
+        at_capacity = MeetingFactory(series=series, starts_at=NOW + timedelta(days=10))
+        answer(later, *[Rsvp.Response.YES] * 4)
+        answer(sooner, *[Rsvp.Response.YES] * 3, Rsvp.Response.MAYBE)
+        answer(at_capacity, Rsvp.Response.YES, Rsvp.Response.YES)
+        answer(at_capacity, Rsvp.Response.YES, waitlisted_at=NOW)
+
+        over = selectors.meetings_over_capacity(series=series, capacity=2)
+
+        assert [(meeting, meeting.seats_taken) for meeting in over] == [(sooner, 3), (later, 4)]
+
+    def test_leave_out_ended_cancelled_and_other_series_meetings_and_those_with_their_own_capacity(
+        self,
+    ):
+        series = SeriesFactory(capacity=5)
+        in_progress = MeetingFactory(series=series, starts_at=NOW - timedelta(minutes=30))
+        ended = MeetingFactory(series=series, starts_at=NOW - timedelta(days=1))
+        cancelled = MeetingFactory(
+            series=series, starts_at=NOW + timedelta(days=3), status=Meeting.Status.CANCELLED
+        )
+        own_capacity = MeetingFactory(series=series, starts_at=NOW + timedelta(days=4), capacity=9)
+        other_series = MeetingFactory(starts_at=NOW + timedelta(days=5))
+        for meeting in (in_progress, ended, cancelled, own_capacity, other_series):
+            answer(meeting, Rsvp.Response.YES, Rsvp.Response.YES)
+
+        over = selectors.meetings_over_capacity(series=series, capacity=1)
+
+        assert list(over) == [in_progress]
+
+    def test_is_one_query_however_many_meetings(self, django_assert_num_queries):
+        series = SeriesFactory()
+        for days in range(1, 6):
+            answer(
+                MeetingFactory(series=series, starts_at=NOW + timedelta(days=days)),
+                Rsvp.Response.YES,
+            )
+
+        with django_assert_num_queries(1):
+            over = list(selectors.meetings_over_capacity(series=series, capacity=0))
+
+        assert [meeting.seats_taken for meeting in over] == [1, 1, 1, 1, 1]

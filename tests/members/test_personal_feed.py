@@ -366,6 +366,19 @@ class TestHttp:
         assert response.content == b""
         assert response["Referrer-Policy"] == "no-referrer"
 
+    def test_a_304_stays_private_and_keeps_the_etag(self, member, east):
+        services.follow_series(user=member, series=east)
+        feed = fetch(member)
+
+        response = fetch(member, **{"If-None-Match": feed["ETag"]})
+
+        assert response.status_code == 304
+        assert (response["ETag"], response["Cache-Control"]) == (
+            feed["ETag"],
+            "private, max-age=300",
+        )
+        assert response["Last-Modified"] == feed["Last-Modified"]
+
     def test_head_answers_200_with_no_body_and_the_same_etag(self, member, east):
         services.follow_series(user=member, series=east)
         etag = fetch(member)["ETag"]
