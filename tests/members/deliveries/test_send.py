@@ -6,11 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
+from members.deliveries import outage, plan, sweep
 from members.deliveries import send as sender
-from members.deliveries import sweep
 from members.models import Delivery
 from tests.members.deliveries.support import (
+    DAY_BEFORE,
     NOW,
+    START,
     answer,
     east,
     event_of,
@@ -206,3 +208,189 @@ def test_yes_then_maybe_before_the_invite_went_out_sends_one_tentative_invite(cl
     )
     [message] = mail.outbox
     assert event_of(message)[1]["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"
+
+
+# --- a message that cannot be built (issue 8, fault 3) -----------------------------------
+
+
+def test_a_message_that_cannot_be_built_is_retried_then_failed_with_the_reason(
+    clock, monkeypatch, caplog
+):
+    user = member()
+    answer(user, east(), "yes")
+    invite = the(Delivery.Kind.INVITE, user)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template broke")
+
+    monkeypatch.setattr("members.deliveries.render.build_message", broken)
+    for _ in range(sender.MAX_ATTEMPTS - 1):
+        with pytest.raises(sender.TransientFailure):
+            send(invite)
+        clock.move_to(Delivery.objects.get(pk=invite.pk).due_at)
+    state = send(invite)
+
+    invite.refresh_from_db()
+    assert (state, invite.state, invite.attempts, invite.last_error) == (
+        "failed",
+        "failed",
+        8,
+        "Gave up after 8 attempts: Could not build or send the message: "
+        "RuntimeError: the template broke",
+    )
+    tracebacks = [str(record.exc_info[1]) for record in caplog.records if record.exc_info]
+    assert tracebacks == ["the template broke"]
+    assert sweep.sweep().due == []
+    assert mail.outbox == []
+
+
+def test_a_claim_that_never_finishes_counts_as_an_attempt_until_the_row_fails(clock):
+    user = member()
+    answer(user, east(), "yes")
+    invite = the(Delivery.Kind.INVITE, user)
+
+    claims = []
+    for _ in range(sender.MAX_ATTEMPTS + 2):
+        claims.append(sender.claim(invite.pk) is not None)  # the worker dies after claiming
+        clock.shift(sender.CLAIM_TIMEOUT + timedelta(minutes=1))
+    result = sweep.sweep()
+
+    invite.refresh_from_db()
+    assert claims == [True] * sender.MAX_ATTEMPTS + [False, False]
+    assert (result.abandoned, result.due) == (1, [])
+    assert (invite.state, invite.attempts, invite.last_error) == (
+        "failed",
+        8,
+        "Gave up after 8 attempts: the last one never finished "
+        "(its worker stopped, or building the message hung).",
+    )
+
+
+# --- a mail server that refuses us (issue 8, fault 4) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication credentials invalid"),
+            "SMTP 535: 5.7.8 Authentication credentials invalid",
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+        ),
+        (
+            smtplib.SMTPSenderRefused(553, b"5.7.1 Sender not allowed", "noreply@copf.example"),
+            "SMTP 553: 5.7.1 Sender not allowed",
+        ),
+    ],
+    ids=["auth-535", "connection-refused", "mail-from-553"],
+)
+def test_a_server_side_failure_pauses_sending_and_fails_no_message(
+    clock, settings, smtp_fails, error, reason
+):
+    asha, ben = member("Asha"), member("Ben")
+    meeting = east()
+    answer(asha, meeting, "yes")
+    answer(ben, meeting, "yes")
+    first, second = the(Delivery.Kind.INVITE, asha), the(Delivery.Kind.INVITE, ben)
+    smtp_fails(error)
+
+    states = [send(first), send(second)]
+    while_paused = sweep.sweep()
+
+    first.refresh_from_db()
+    assert states == ["paused", "paused"]
+    assert (first.state, first.attempts, first.last_error) == (
+        "pending",
+        0,
+        f"Waiting for the mail server: {reason}",
+    )
+    assert the(Delivery.Kind.INVITE, ben).attempts == 0
+    assert while_paused.due == []
+    health = outage.health()
+    assert (health["state"], health["reason"], health["waiting"]) == ("failing", reason, 2)
+    assert health["since"] == NOW.isoformat()
+
+
+def test_sending_resumes_after_the_pause_once_the_server_answers_again(clock, settings, smtp_fails):
+    user = member()
+    answer(user, east(), "yes")
+    invite = the(Delivery.Kind.INVITE, user)
+    smtp_fails(smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication credentials invalid"))
+    send(invite)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    clock.shift(outage.PAUSE_BASE + timedelta(seconds=1))
+    due = sweep.sweep().due
+    state = send(invite)
+
+    assert (due, state) == ([invite.pk], "sent")
+    assert outage.health() == {"state": "ok"}
+    assert len(mail.outbox) == 1
+
+
+def test_the_pause_doubles_while_the_server_keeps_refusing_up_to_a_cap(clock):
+    pauses = []
+    for _ in range(8):
+        status = outage.record_failure(reason="SMTP 535", now=NOW)
+        pauses.append((status.paused_until - NOW).total_seconds())
+
+    assert pauses == [30, 60, 120, 240, 480, 900, 900, 900]
+
+
+def test_a_recipient_refused_with_550_fails_that_message_only(clock, smtp_fails):
+    user = member()
+    answer(user, east(), "yes")
+    invite = the(Delivery.Kind.INVITE, user)
+    smtp_fails(smtplib.SMTPRecipientsRefused({user.email: (550, b"5.1.1 No such user")}))
+
+    state = send(invite)
+
+    assert state == "failed"
+    assert outage.health() == {"state": "ok"}
+
+
+# --- reminders that come too late (issue 8, fault 5) -------------------------------------
+
+
+def test_after_an_outage_a_late_day_before_reminder_is_skipped_and_the_hour_one_still_goes(
+    clock,
+):
+    user = member()
+    answer(user, east(), "yes")
+
+    clock.move_to(START - timedelta(hours=2))  # beat and workers were down for 22 hours
+    plan.plan_deliveries()
+    day_state = send(the(Delivery.Kind.REMINDER_DAY, user))
+    clock.move_to(START - timedelta(minutes=40))
+    plan.plan_deliveries()
+    hour_state = send(the(Delivery.Kind.REMINDER_HOUR, user))
+
+    assert (day_state, hour_state) == ("skipped", "sent")
+    assert the(Delivery.Kind.REMINDER_DAY, user).last_error == (
+        "Too late to be useful: the meeting starts in 2 h 00 min, "
+        "less than half of the 24 h 00 min this reminder gives."
+    )
+    assert [message.subject for message in mail.outbox][-1].startswith("Today")
+
+
+def test_a_day_before_reminder_a_few_hours_late_still_goes(clock):
+    user = member()
+    answer(user, east(), "yes")
+
+    clock.move_to(DAY_BEFORE + timedelta(hours=6))
+    plan.plan_deliveries()
+
+    assert send(the(Delivery.Kind.REMINDER_DAY, user)) == "sent"
+
+
+def test_an_hour_before_reminder_with_under_half_an_hour_left_is_skipped(clock):
+    user = member()
+    answer(user, east(), "yes")
+
+    clock.move_to(START - timedelta(minutes=20))
+    plan.plan_deliveries()
+
+    assert send(the(Delivery.Kind.REMINDER_HOUR, user)) == "skipped"
