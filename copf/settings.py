@@ -153,7 +153,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # Rate limits and rendered feeds are shared by every web process, so the cache lives in
-# the database (created by `createcachetable`); the web never depends on Redis.
+# the database (its table comes with `migrate`); the web never depends on Redis.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
