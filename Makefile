@@ -47,7 +47,6 @@ migrate: install
 	python manage.py collectstatic --noinput -v0
 	mkdir -p var
 	python manage.py migrate --noinput
-	python manage.py createcachetable
 
 seed: install
 	python manage.py seed_copf

@@ -100,7 +100,6 @@ def prepare_database(workdir: Path) -> dict[str, str]:
     from meetings.models import Series
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     now = timezone.now()
     series = Series.objects.create(
         slug="daily-practice",

@@ -1,10 +1,13 @@
-"""`/healthz`: is the database answering, is the broker reachable, are workers alive."""
+"""`/healthz`: is the database answering, does the cache work, is the broker reachable, are
+workers alive."""
 
 import logging
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.db import BaseDatabaseCache
+from django.db import connection, connections, router
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_safe
 logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 0.5
+CACHE_PROBE_KEY = "copf:healthz"
 
 
 def database_state() -> str:
@@ -21,6 +25,24 @@ def database_state() -> str:
             cursor.fetchone()
     except Exception:
         logger.exception("Health check: the database did not answer")
+        return "error"
+    return "ok"
+
+
+def cache_state() -> str:
+    """The default cache (rate limits of sign-up and log-in). A database cache whose table
+    was never created is named, since that is what a forgotten `migrate` looks like."""
+    default = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        if isinstance(default, BaseDatabaseCache):
+            model = default.cache_model_class
+            table = model._meta.db_table
+            tables = connections[router.db_for_read(model)].introspection.table_names()
+            if table not in tables:
+                return f"missing table {table} (run migrate)"
+        default.get(CACHE_PROBE_KEY)
+    except Exception:
+        logger.exception("Health check: the cache did not answer")
         return "error"
     return "ok"
 
@@ -53,12 +75,15 @@ def worker_count() -> int:
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     database = database_state()
+    cache = cache_state() if database == "ok" else "unknown"
     broker = broker_state()
     workers = worker_count() if broker == "ok" else 0
+    healthy = database == "ok" and cache == "ok"
     body = {
-        "status": "ok" if database == "ok" else "error",
+        "status": "ok" if healthy else "error",
         "database": database,
+        "cache": cache,
         "broker": broker,
         "workers": {"state": "ok" if workers else "none", "count": workers},
     }
-    return JsonResponse(body, status=200 if database == "ok" else 503)
+    return JsonResponse(body, status=200 if healthy else 503)

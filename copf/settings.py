@@ -153,7 +153,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # Rate limits and rendered feeds are shared by every web process, so the cache lives in
-# the database (created by `createcachetable`); the web never depends on Redis.
+# the database (its table comes with `migrate`); the web never depends on Redis.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -271,7 +271,20 @@ CELERY_TASK_PUBLISH_RETRY = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # "Not Found: /feeds/<token>.ics" and runserver's request lines would log the secrets
+    # of feed, answer and account links; gunicorn's are redacted by gunicorn.conf.py.
+    "filters": {"redact_secrets": {"()": "copf.lib.redact.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"filters": ["redact_secrets"]},
+        # Replaces Django's own handler for it (configuring a logger drops its handlers).
+        "django.server": {
+            "filters": ["redact_secrets"],
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

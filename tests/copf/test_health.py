@@ -4,6 +4,8 @@ import os
 import pytest
 import redis
 from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
 
 from copf import health
 
@@ -15,14 +17,23 @@ def redis_is_up() -> bool:
         return False
 
 
+@pytest.fixture
+def missing_cache_table(transactional_db):
+    """The database as a `migrate` without the cache table left it; put back afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {connection.ops.quote_name('copf_cache')}")
+    yield
+    call_command("createcachetable", verbosity=0)
+
+
 @pytest.mark.django_db
 class TestHealthz:
-    def test_reports_the_database_as_ok(self, client):
+    def test_reports_the_database_and_the_cache_as_ok(self, client):
         response = client.get("/healthz")
 
         body = json.loads(response.content)
         assert response.status_code == 200
-        assert (body["status"], body["database"]) == ("ok", "ok")
+        assert (body["status"], body["database"], body["cache"]) == ("ok", "ok", "ok")
         assert response["Content-Type"] == "application/json"
         assert "no-cache" in response["Cache-Control"]
 
@@ -48,6 +59,22 @@ class TestHealthz:
 
     def test_a_broken_database_gives_503(self, client, monkeypatch):
         monkeypatch.setattr(health, "database_state", lambda: "error")
+
+        response = client.get("/healthz")
+
+        assert response.status_code == 503
+        assert json.loads(response.content)["status"] == "error"
+
+    def test_a_missing_cache_table_gives_503_and_is_named(self, client, missing_cache_table):
+        response = client.get("/healthz")
+
+        body = json.loads(response.content)
+        assert response.status_code == 503
+        assert (body["status"], body["database"]) == ("error", "ok")
+        assert body["cache"] == "missing table copf_cache (run migrate)"
+
+    def test_a_broken_cache_gives_503(self, client, monkeypatch):
+        monkeypatch.setattr(health, "cache_state", lambda: "error")
 
         response = client.get("/healthz")
 
