@@ -12,6 +12,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from members.deliveries import outage
+
 logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 0.5
@@ -71,6 +73,14 @@ def worker_count() -> int:
     return len(replies or [])
 
 
+def mail_state() -> dict[str, object]:
+    try:
+        return outage.health()
+    except Exception:
+        logger.exception("Health check: could not read the mail server status")
+        return {"state": "error"}
+
+
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -79,11 +89,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     broker = broker_state()
     workers = worker_count() if broker == "ok" else 0
     healthy = database == "ok" and cache == "ok"
+    # Mail failing is reported, not a 503: pages still work and messages wait.
+    mail = mail_state() if database == "ok" else {"state": "unknown"}
     body = {
         "status": "ok" if healthy else "error",
         "database": database,
         "cache": cache,
         "broker": broker,
         "workers": {"state": "ok" if workers else "none", "count": workers},
+        "mail": mail,
     }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -3,9 +3,13 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -318,3 +322,56 @@ class MeetingAdmin(admin.ModelAdmin):
                 services.cancel_meeting(meeting=meeting)
                 count += 1
         self.message_user(request, f"Cancelled {count} meeting(s).", messages.SUCCESS)
+
+    def get_urls(self) -> list:
+        cancel = path(
+            "<path:object_id>/cancel/",
+            self.admin_site.admin_view(self.cancel_view),
+            name="meetings_meeting_cancel",
+        )
+        return [cancel, *super().get_urls()]
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        """A meeting someone answered or was sent is cancelled, never deleted: they must
+        hear of it, and a deleted meeting would stay in their calendars as a ghost."""
+        meeting = self.get_object(request, unquote(object_id))
+        if meeting is not None and selectors.is_held(meeting):
+            self.message_user(
+                request,
+                _(
+                    "Members answered “%(title)s” or hold it in their calendars, so it cannot "
+                    "be deleted. Cancel it instead: they will be sent the cancellation."
+                )
+                % {"title": meeting.title},
+                messages.WARNING,
+            )
+            return redirect("admin:meetings_meeting_cancel", meeting.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        meeting = self.get_object(request, unquote(object_id))
+        if meeting is None:
+            raise Http404(_("No such meeting."))
+        if not self.has_change_permission(request, meeting):
+            raise PermissionDenied
+        change_url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
+        if request.method == "POST":
+            services.cancel_meeting(meeting=meeting)
+            self.message_user(
+                request,
+                _("“%(title)s” is cancelled. Everyone who holds it will be sent the cancellation.")
+                % {"title": meeting.title},
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "meeting": meeting,
+            "start": utc_label(meeting.starts_at),
+            "change_url": change_url,
+            "title": _("Cancel this meeting?"),
+        }
+        return TemplateResponse(request, "admin/meetings/meeting/cancel_confirmation.html", context)

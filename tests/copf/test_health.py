@@ -6,8 +6,10 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from copf import health
+from members.deliveries import outage
 
 
 def redis_is_up() -> bool:
@@ -83,3 +85,27 @@ class TestHealthz:
 
     def test_refuses_post(self, client):
         assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+class TestMailState:
+    def test_says_mail_is_ok_while_the_server_takes_our_mail(self, client):
+        body = json.loads(client.get("/healthz").content)
+
+        assert body["mail"] == {"state": "ok"}
+
+    def test_says_mail_is_failing_and_why_while_the_server_refuses_us(self, client):
+        now = timezone.now()
+        status = outage.record_failure(reason="SMTP 535: 5.7.8 Bad credentials", now=now)
+
+        response = client.get("/healthz")
+
+        body = json.loads(response.content)
+        assert response.status_code == 200
+        assert body["mail"] == {
+            "state": "failing",
+            "since": now.isoformat(),
+            "reason": "SMTP 535: 5.7.8 Bad credentials",
+            "retry_at": status.paused_until.isoformat(),
+            "waiting": 0,
+        }

@@ -830,3 +830,89 @@ def test_organizer_cannot_open_the_user_admin(client, db):
     response = client.get(reverse("admin:members_user_changelist"))
 
     assert response.status_code == 403
+
+
+# --- deleting a meeting someone holds (issue 8, fault 2) ---------------------------------
+
+
+def delete_meeting_url(meeting: Meeting) -> str:
+    return reverse("admin:meetings_meeting_delete", args=[meeting.pk])
+
+
+def cancel_meeting_url(meeting: Meeting) -> str:
+    return reverse("admin:meetings_meeting_cancel", args=[meeting.pk])
+
+
+def answered_meeting() -> Meeting:
+    meeting = MeetingFactory(starts_at=datetime.now(UTC) + timedelta(days=7))
+    Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.YES)
+    return meeting
+
+
+def test_deleting_a_meeting_someone_answered_is_refused_and_offers_to_cancel_it(client, staff):
+    meeting = answered_meeting()
+    client.force_login(staff)
+
+    response = client.post(delete_meeting_url(meeting), {"post": "yes"}, follow=True)
+
+    assert response.redirect_chain == [(cancel_meeting_url(meeting), 302)]
+    assertContains(response, "so it cannot be deleted. Cancel it instead")
+    assertContains(response, "Yes, cancel this meeting")
+    assert Meeting.objects.filter(pk=meeting.pk, status=Meeting.Status.SCHEDULED).count() == 1
+
+
+def test_cancelling_from_the_offer_cancels_the_meeting_and_bumps_its_sequence(client, staff):
+    meeting = answered_meeting()
+    client.force_login(staff)
+
+    response = client.post(cancel_meeting_url(meeting))
+
+    meeting.refresh_from_db()
+    assert response.status_code == 302
+    assert (meeting.status, meeting.sequence) == ("cancelled", 1)
+
+
+def test_the_cancel_page_asks_first_and_changes_nothing(client, staff):
+    meeting = answered_meeting()
+    client.force_login(staff)
+
+    response = client.get(cancel_meeting_url(meeting))
+
+    meeting.refresh_from_db()
+    assert response.status_code == 200
+    assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+
+
+def test_a_meeting_nobody_holds_can_still_be_deleted(client, staff):
+    meeting = MeetingFactory(starts_at=datetime.now(UTC) + timedelta(days=7))
+    client.force_login(staff)
+
+    response = client.post(delete_meeting_url(meeting), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert Meeting.objects.filter(pk=meeting.pk).exists() is False
+
+
+def test_staff_without_change_permission_cannot_cancel_from_the_offer(client, db):
+    meeting = answered_meeting()
+    viewer = UserFactory(is_staff=True)
+    client.force_login(viewer)
+
+    response = client.post(cancel_meeting_url(meeting))
+
+    meeting.refresh_from_db()
+    assert response.status_code == 403
+    assert meeting.status == "scheduled"
+
+
+def test_deleting_a_series_whose_meetings_someone_holds_deletes_nothing(client, staff):
+    meeting = answered_meeting()
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:meetings_series_delete", args=[meeting.series_id]), {"post": "yes"}
+    )
+
+    assert response.status_code == 200
+    assertContains(response, "protected")
+    assert Meeting.objects.filter(pk=meeting.pk).exists() is True

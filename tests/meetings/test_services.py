@@ -3,10 +3,11 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 
 from meetings import services
 from meetings.models import Meeting
-from members.models import Rsvp
+from members.models import Delivery, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -146,6 +147,29 @@ class TestMaterializeSeries:
         assert (result.removed, result.cancelled) == (11, 1)
         assert (answered.status, answered.sequence) == ("cancelled", 1)
         assert answered.rsvps.count() == 1
+
+    def test_rule_change_cancels_instead_of_removing_a_meeting_a_member_was_sent(self, frozen_now):
+        series = SeriesFactory()
+        services.materialize_series(series=series)
+        invited = series.meetings.order_by("starts_at").first()
+        Delivery.objects.create(
+            meeting=invited,
+            user=UserFactory(),
+            kind=Delivery.Kind.INVITE,
+            sequence=0,
+            meeting_sequence=0,
+            due_at=frozen_now,
+            state=Delivery.State.SENT,
+        )
+
+        series.start_time = time(15, 0)
+        series.save()
+        result = services.materialize_series(series=series)
+
+        invited.refresh_from_db()
+        assert (result.removed, result.cancelled) == (11, 1)
+        assert (invited.status, invited.sequence) == ("cancelled", 1)
+        assert invited.deliveries.count() == 1
 
     def test_past_meetings_survive_a_rule_change(self, frozen_now):
         series = SeriesFactory()
@@ -310,3 +334,29 @@ class TestUpdateMeeting:
         )
 
         assert (updated.sequence, updated.detached, updated.updated_at) == (0, False, before)
+
+
+@pytest.mark.django_db
+class TestRemoveMeeting:
+    def test_deletes_a_meeting_nobody_holds(self):
+        meeting = MeetingFactory()
+
+        deleted = services.remove_meeting(meeting=meeting)
+
+        assert (deleted, Meeting.objects.filter(pk=meeting.pk).exists()) == (True, False)
+
+    def test_cancels_a_meeting_someone_answered(self):
+        meeting = MeetingFactory()
+        Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.NO)
+
+        deleted = services.remove_meeting(meeting=meeting)
+
+        meeting.refresh_from_db()
+        assert (deleted, meeting.status, meeting.sequence) == (False, "cancelled", 1)
+
+    def test_the_database_refuses_to_delete_a_meeting_someone_answered(self):
+        meeting = MeetingFactory()
+        Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.YES)
+
+        with pytest.raises(ProtectedError):
+            meeting.delete()

@@ -73,3 +73,19 @@ def test_the_resend_action_puts_a_failed_row_back_and_enqueues_it(
         "",
     )
     assert published_deliveries == [invite.pk]
+
+
+def test_the_delivery_list_says_that_mail_is_failing_and_why(client, staff, smtp_fails):
+    user = member()
+    answer(user, east(), "yes")
+    smtp_fails(smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication credentials invalid"))
+    send(the(Delivery.Kind.INVITE, user))
+    client.force_login(staff)
+
+    response = client.get(reverse(DELIVERY_LIST_URL))
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Mail is failing since 2027-01-04 09:00 UTC: SMTP 535: 5.7.8 Authentication "
+        "credentials invalid. Sending is paused and messages wait; the next try is at "
+        "09:00:30 UTC."
+    ]
