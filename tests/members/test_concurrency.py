@@ -8,14 +8,18 @@ IMMEDIATE transaction; on PostgreSQL `lock_meeting` holds the meeting row.
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from meetings import services as meeting_services
 from meetings.models import Meeting
-from members import services
-from members.models import Rsvp
+from members import selectors, services
+from members.deliveries import plan
+from members.models import ALL_CALENDAR_KINDS, Delivery, Rsvp
 from tests.factories import MeetingFactory, UserFactory
 
 MEMBERS = 20
@@ -54,12 +58,21 @@ def run_together(calls: list[Callable[[], object]]) -> tuple[list[object], list[
 
 
 def answer_yes(user, meeting) -> Callable[[], services.RsvpResult]:
-    return lambda: services.set_rsvp(user=user, meeting=meeting, response="yes")
+    return lambda: services.set_rsvp(user=user, meeting=meeting, response=Rsvp.Response.YES)
+
+
+def answer_no(user, meeting) -> Callable[[], services.RsvpResult]:
+    return lambda: services.set_rsvp(user=user, meeting=meeting, response=Rsvp.Response.NO)
+
+
+def coming_meeting(**fields) -> Meeting:
+    """A meeting a week from now, whatever the date (answers close when it starts)."""
+    return MeetingFactory(starts_at=timezone.now() + timedelta(days=7), **fields)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_yes_answers_never_exceed_capacity():
-    meeting = MeetingFactory(capacity=1)
+    meeting = coming_meeting(capacity=1)
     users = UserFactory.create_batch(MEMBERS)
 
     results, errors = run_together([answer_yes(user, meeting) for user in users])
@@ -70,7 +83,7 @@ def test_concurrent_yes_answers_never_exceed_capacity():
     assert rsvps.count() == MEMBERS
     assert rsvps.holding_seats().count() == 1
     assert rsvps.waitlisted().count() == MEMBERS - 1
-    positions = sorted(services.waitlist_position(rsvp=rsvp) for rsvp in rsvps.waitlisted())
+    positions = sorted(selectors.waitlist_position(rsvp=rsvp) for rsvp in rsvps.waitlisted())
     assert positions == list(range(1, MEMBERS))
 
 
@@ -82,7 +95,7 @@ def test_without_the_guard_concurrent_answers_overbook_the_meeting(monkeypatch):
     count), so all of them see an empty meeting and all take a seat. That this test
     overbooks is what shows the guard in the test above is doing the work.
     """
-    meeting = MeetingFactory(capacity=1)
+    meeting = coming_meeting(capacity=1)
     users = UserFactory.create_batch(MEMBERS)
     real_seats_taken = services.seats_taken
     counted = threading.Barrier(MEMBERS, timeout=BARRIER_TIMEOUT)
@@ -113,7 +126,7 @@ def test_without_the_guard_concurrent_answers_overbook_the_meeting(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_same_yes_fired_ten_times_at_once_gives_one_row():
-    meeting = MeetingFactory(capacity=1)
+    meeting = coming_meeting(capacity=1)
     user = UserFactory()
 
     results, errors = run_together([answer_yes(user, meeting) for _ in range(CLICKS)])
@@ -123,3 +136,40 @@ def test_same_yes_fired_ten_times_at_once_gives_one_row():
     rsvp = Rsvp.objects.get(meeting=meeting)
     assert (rsvp.user_id, rsvp.response, rsvp.waitlisted_at) == (user.pk, "yes", None)
     assert {result.rsvp.pk for result in results} == {rsvp.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_planners_give_each_member_strictly_increasing_sequences():
+    """The sweep plans updates for a moved meeting while every member answers no at once.
+
+    Whichever runs first, each member's calendar messages carry strictly increasing
+    sequences in the order they were planned, and the newest is the cancellation.
+    """
+    meeting = coming_meeting()
+    users = UserFactory.create_batch(MEMBERS)
+    for user in users:
+        Rsvp.objects.create(meeting=meeting, user=user, response=Rsvp.Response.YES)
+        Delivery.objects.create(
+            meeting=meeting,
+            user=user,
+            kind=Delivery.Kind.INVITE,
+            sequence=0,
+            meeting_sequence=0,
+            due_at=timezone.now(),
+            state=Delivery.State.SENT,
+        )
+    meeting_services.move_meeting(meeting=meeting, starts_at=meeting.starts_at + timedelta(hours=1))
+    sweeps = [plan.plan_deliveries for _ in range(3)]
+
+    _, errors = run_together(sweeps + [answer_no(user, meeting) for user in users])
+
+    assert errors == []
+    for user in users:
+        messages = list(
+            Delivery.objects.filter(meeting=meeting, user=user, kind__in=ALL_CALENDAR_KINDS)
+            .order_by("pk")
+            .values_list("kind", "sequence")
+        )
+        sequences = [sequence for _, sequence in messages]
+        assert sequences == sorted(set(sequences)), messages
+        assert messages[-1][0] == Delivery.Kind.CANCELLATION, messages
