@@ -2,7 +2,9 @@
 
 It speaks real SMTP (aiosmtpd in its own thread), so Django's SMTP backend talks to it
 exactly as to a mail relay. It can be told to refuse the next messages with a reply such
-as "421 ..." (try later) or "550 ..." (never), to exercise retries and permanent failures.
+as "421 ..." (try later) or "550 ..." (never), to refuse one recipient address (550 to
+RCPT TO), or to refuse every log-in (535), to exercise retries, permanent failures and a
+misconfigured server.
 """
 
 import email
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -43,6 +46,22 @@ class SinkHandler:
         self.arrivals: list[float] = []
         self.attempts = 0
         self.replies: deque[str] = deque()
+        self.refused_recipients: dict[str, str] = {}
+        self.refuse_logins = False
+        self.logins = 0
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        with self.lock:
+            self.logins += 1
+            return AuthResult(success=not self.refuse_logins, handled=False)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        with self.lock:
+            refusal = self.refused_recipients.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
@@ -69,8 +88,15 @@ class SmtpSink:
     def __init__(self, *, keep_messages: bool = True) -> None:
         self.handler = SinkHandler(keep_messages=keep_messages)
         self.port = free_port()
+        # Log-in is offered over plain text on loopback, and only checked when a client
+        # logs in (EMAIL_HOST_USER set), so tests without a user are unaffected.
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            ready_timeout=10,
+            authenticator=self.handler.authenticate,
+            auth_require_tls=False,
         )
 
     def __enter__(self) -> "SmtpSink":
@@ -108,9 +134,21 @@ class SmtpSink:
         with self.handler.lock:
             self.handler.replies.extend([reply] * times)
 
+    def refuse_recipient(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
+        """Answer RCPT TO for `address` with `reply` from now on."""
+        with self.handler.lock:
+            self.handler.refused_recipients[address.lower()] = reply
+
+    def refuse_logins(self, refuse: bool = True) -> None:
+        """Answer every AUTH with 535 (bad credentials) from now on, or stop doing so."""
+        with self.handler.lock:
+            self.handler.refuse_logins = refuse
+
     def reset(self) -> None:
         with self.handler.lock:
             self.handler.messages.clear()
             self.handler.replies.clear()
+            self.handler.refused_recipients.clear()
+            self.handler.refuse_logins = False
             self.handler.arrivals.clear()
             self.handler.attempts = 0

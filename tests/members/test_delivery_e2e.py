@@ -39,12 +39,13 @@ from django.utils import timezone
 
 from copf.celery import app as project_app
 from copf.lib import broker
+from meetings import services as meeting_services
 from meetings.models import Meeting
 from members.deliveries import plan, send, sweep
 from members.deliveries import queue as delivery_queue
-from members.models import Delivery, Rsvp, User
+from members.models import Delivery, Follow, Rsvp, User
 from members.tasks import send_delivery, send_due_reminders
-from tests.factories import MeetingFactory, UserFactory
+from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -571,3 +572,93 @@ def test_a_claim_left_by_a_killed_worker_is_resent_with_the_same_message_id(sink
     assert str(received.parse()["Message-ID"]) == delivery.message_id
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == (State.SENT, 2)
+
+
+# --- issue 8: the server refusing us, one address refused, a meeting that disappears ----
+
+
+def mail_state(client) -> dict[str, object]:
+    return client.get("/healthz").json()["mail"]
+
+
+def test_a_refused_login_pauses_sending_and_fails_nothing_until_the_server_lets_us_in(
+    client, settings, monkeypatch, sink, worker
+):
+    settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "copf", "wrong password"
+    monkeypatch.setattr("members.deliveries.outage.PAUSE_BASE", timedelta(seconds=1))
+    sink.refuse_logins()
+    meeting = future_meeting()
+    first, second = planned_invite(meeting=meeting), planned_invite(meeting=meeting)
+
+    delivery_queue.enqueue([first.pk, second.pk])
+
+    wait_until(lambda: mail_state(client)["state"] == "failing", what="mail to be failing")
+    wait_until(lambda: drained(worker.conf.broker_url, worker), what="both tasks to run")
+    state = mail_state(client)
+    assert state["reason"].startswith("SMTP 535")
+    assert list(Delivery.objects.order_by("pk").values_list("state", "attempts")) == [
+        (State.PENDING, 0),
+        (State.PENDING, 0),
+    ]
+    assert sink.count == 0
+
+    sink.refuse_logins(False)
+    time.sleep(1.1)  # the pause runs out
+    send_due_reminders()
+
+    wait_until(lambda: sink.count == 2, what="both invites once the log-in works")
+    wait_until(lambda: mail_state(client) == {"state": "ok"}, what="mail to be ok again")
+    assert set(Delivery.objects.values_list("state", flat=True)) == {State.SENT}
+
+
+def test_a_550_for_one_address_fails_that_message_only_and_the_others_go(sink, worker):
+    meeting = future_meeting()
+    refused, welcome = planned_invite(meeting=meeting), planned_invite(meeting=meeting)
+    sink.refuse_recipient(refused.user.email)
+
+    delivery_queue.enqueue([refused.pk, welcome.pk])
+
+    wait_until(
+        lambda: {state_of(refused), state_of(welcome)} == {State.FAILED, State.SENT},
+        what="one failure and one invite",
+    )
+    refused.refresh_from_db()
+    assert refused.last_error == f"Recipient refused: {refused.user.email}: 550 5.1.1 No such user"
+    assert [received.rcpt_tos for received in sink.messages] == [[welcome.user.email]]
+    assert Delivery.objects.filter(state=State.PENDING).count() == 0
+
+
+def test_a_meeting_the_rule_no_longer_makes_reaches_its_follower_as_a_cancel(sink, worker):
+    tomorrow = timezone.now().date() + timedelta(days=1)
+    series = SeriesFactory(name="CoP-F East", rrule="FREQ=WEEKLY", start_date=tomorrow)
+    horizon = timezone.now() + timedelta(days=10)
+    meeting_services.materialize_series(series=series, until=horizon)
+    first, dropped = series.meetings.order_by("starts_at")
+    follower = verified_member()
+    Follow.objects.create(user=follower, series=series)
+    send_due_reminders()
+    wait_until(lambda: sink.count == 2, what="an invite to each meeting")
+
+    series.rrule = "FREQ=WEEKLY;INTERVAL=2"
+    series.save()
+    meeting_services.materialize_series(series=series, until=horizon)
+    send_due_reminders()
+
+    wait_until(lambda: sink.count == 3, what="the cancellation")
+    calendars = [
+        vobject.readOne(parts_of(received.parse())[2].get_payload(decode=True).decode())
+        for received in sink.messages
+    ]
+    [invitation] = [
+        c
+        for c in calendars
+        if c.vevent.uid.value.startswith(f"copf-meeting-{dropped.pk}@")
+        and c.method.value == "REQUEST"
+    ]
+    [cancellation] = [c for c in calendars if c.method.value == "CANCEL"]
+    assert cancellation.vevent.status.value == "CANCELLED"
+    assert cancellation.vevent.uid.value == invitation.vevent.uid.value
+    assert int(cancellation.vevent.sequence.value) > int(invitation.vevent.sequence.value)
+    dropped.refresh_from_db()
+    first.refresh_from_db()
+    assert (dropped.status, first.status) == (Meeting.Status.CANCELLED, Meeting.Status.SCHEDULED)
