@@ -207,6 +207,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Security headers on every response. HTTPS-only settings follow SITE_URL.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Keeps the secrets in some paths (the personal feed's token, signed answer and unsubscribe
+# links) away from other sites. Not "no-referrer": that makes browsers send `Origin: null`
+# with a page's own form posts, which the CSRF check refuses.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -102,7 +102,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         status = 200
-    response = render(
+    return render(
         request,
         "members/profile.html",
         {
@@ -121,8 +121,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @login_required
@@ -187,15 +185,13 @@ def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
             )
         )
 
-    response = feeds.calendar_response(
+    return feeds.calendar_response(
         request,
         etag=feeds.feed_etag("personal", *version),
         last_modified=None,
         build=build,
         private=True,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @login_required
@@ -226,9 +222,7 @@ def rsvp_link(request: HttpRequest, token: str) -> HttpResponse:
             context["error"] = str(refusal)
             return render(request, "members/rsvp_link.html", context, status=409)
         context.update(done=True, message=selectors.rsvp_message(result.rsvp))
-    response = render(request, "members/rsvp_link.html", context)
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "members/rsvp_link.html", context)
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session or a token.
@@ -241,6 +235,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.turn_off_email(user=user)
         return render(request, "members/unsubscribed.html", {"member": user})
-    response = render(request, "members/unsubscribe.html", {"member": user})
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "members/unsubscribe.html", {"member": user})

@@ -33,6 +33,7 @@ def test_opening_an_rsvp_link_asks_first_and_changes_nothing(client):
     response = client.get(link_path(url))
 
     assert response.status_code == 200
+    assert response["Referrer-Policy"] == "same-origin"
     assert (response.context["response"], response.context["done"]) == ("yes", False)
     assert "Answer <strong>yes</strong> for Asha?" in response.content.decode()
     assert Rsvp.objects.count() == 0
@@ -95,6 +96,7 @@ def test_opening_the_unsubscribe_link_asks_first(client):
 
     user.refresh_from_db()
     assert response.status_code == 200
+    assert response["Referrer-Policy"] == "same-origin"
     assert "<h1>Stop meeting e-mail</h1>" in response.content.decode()
     assert user.email_enabled is True
 

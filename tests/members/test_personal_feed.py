@@ -329,7 +329,9 @@ class TestToken:
 
 @pytest.mark.django_db
 class TestProfilePage:
-    def test_shows_the_feed_address_with_webcal_and_google_links_and_no_referrer(self, member):
+    def test_shows_the_feed_address_with_webcal_and_google_links_and_a_same_origin_referrer(
+        self, member
+    ):
         client = Client()
         client.force_login(member)
         token = member.feed_token
@@ -338,7 +340,7 @@ class TestProfilePage:
 
         html = response.content.decode()
         assert response.status_code == 200
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert f'value="https://copf.example.org/feeds/{token}.ics"' in html
         assert f'href="webcal://copf.example.org/feeds/{token}.ics"' in html
         assert (
@@ -349,10 +351,10 @@ class TestProfilePage:
 
 @pytest.mark.django_db
 class TestHttp:
-    def test_the_feed_is_private_short_lived_and_sends_no_referrer(self, member):
+    def test_the_feed_is_private_short_lived_and_sends_a_same_origin_referrer(self, member):
         response = fetch(member)
 
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert response["Cache-Control"] == "private, max-age=300"
         assert re.fullmatch(r'"[0-9a-f]{40}"', response["ETag"])
 
@@ -364,7 +366,7 @@ class TestHttp:
 
         assert response.status_code == 304
         assert response.content == b""
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
 
     def test_a_304_stays_private_and_keeps_the_etag(self, member, east):
         services.follow_series(user=member, series=east)

@@ -413,7 +413,7 @@ class TestProfile:
 
         text = text_of(response)
         assert "Mon 11 Jan 2027, 19:30–21:00 IST (14:00–15:30 UTC) Your answer: Maybe" in text
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
 
     def test_saves_zone_name_and_reminder_preferences(self, signed_in, member):
         response = signed_in.post(
