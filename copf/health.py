@@ -36,17 +36,25 @@ def cache_state() -> str:
     was never created is named, since that is what a forgotten `migrate` looks like."""
     default = caches[DEFAULT_CACHE_ALIAS]
     try:
-        if isinstance(default, BaseDatabaseCache):
-            model = default.cache_model_class
-            table = model._meta.db_table
-            tables = connections[router.db_for_read(model)].introspection.table_names()
-            if table not in tables:
-                return f"missing table {table} (run migrate)"
         default.get(CACHE_PROBE_KEY)
     except Exception:
+        missing = _missing_cache_table(default)
+        if missing:
+            return f"missing table {missing} (run migrate)"
         logger.exception("Health check: the cache did not answer")
         return "error"
     return "ok"
+
+
+def _missing_cache_table(cache: object) -> str:
+    """The database cache's table name if it does not exist; asked only after a failure,
+    since listing the tables on every poll would cost more than the probe."""
+    if not isinstance(cache, BaseDatabaseCache):
+        return ""
+    model = cache.cache_model_class
+    table = model._meta.db_table
+    tables = connections[router.db_for_read(model)].introspection.table_names()
+    return "" if table in tables else table
 
 
 def broker_state() -> str:

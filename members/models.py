@@ -1,4 +1,5 @@
 import secrets
+from datetime import datetime
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -299,6 +300,9 @@ class MailServerStatus(models.Model):
     @property
     def is_failing(self) -> bool:
         return self.failing_since is not None
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
 
 
 # Messages that put the meeting in the member's calendar (iCalendar REQUEST) ...

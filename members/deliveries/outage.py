@@ -26,8 +26,7 @@ def current_status() -> MailServerStatus:
 
 
 def paused(*, now: datetime | None = None) -> bool:
-    status = current_status()
-    return status.paused_until is not None and status.paused_until > (now or timezone.now())
+    return current_status().is_paused(now or timezone.now())
 
 
 def record_failure(*, reason: str, now: datetime | None = None) -> MailServerStatus:

@@ -120,15 +120,23 @@ def _plan(
 ) -> Delivery | None:
     """Insert one message, with the meeting locked so its sequence is the next one."""
     with transaction.atomic():
-        meeting = lock_meeting(meeting)
-        delivery = _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at, **fields)
-        if kind in ALL_CALENDAR_KINDS:
-            delivery.sequence = next_sequence(meeting=meeting, user=user)
-        try:
-            with transaction.atomic():
-                delivery.save()
-        except IntegrityError:
-            return None  # planned already
+        return _insert_locked(
+            meeting=lock_meeting(meeting), user=user, kind=kind, due_at=due_at, **fields
+        )
+
+
+def _insert_locked(
+    *, meeting: Meeting, user: User, kind: str, due_at: datetime, **fields: object
+) -> Delivery | None:
+    """`_plan` for a caller that holds the meeting's lock already."""
+    delivery = _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at, **fields)
+    if kind in ALL_CALENDAR_KINDS:
+        delivery.sequence = next_sequence(meeting=meeting, user=user)
+    try:
+        with transaction.atomic():
+            delivery.save()
+    except IntegrityError:
+        return None  # planned already
     return delivery
 
 
@@ -212,7 +220,9 @@ def _plan_change(
         )
         if handled.exists():
             return None
-        return _plan(meeting=meeting, user=user, kind=kind, due_at=now, previous=told.snapshot)
+        return _insert_locked(
+            meeting=meeting, user=user, kind=kind, due_at=now, previous=told.snapshot
+        )
 
 
 # --- invitations to followers and to extra meetings ---------------------------------------

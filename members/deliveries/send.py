@@ -61,7 +61,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
     """
     now = now or timezone.now()
     status = outage.current_status()
-    if status.paused_until and status.paused_until > now:
+    if status.is_paused(now):
         # Leave it pending and unqueued: the first sweep after the pause sends it.
         Delivery.objects.filter(pk=delivery_id, state=State.PENDING).update(enqueued_at=None)
         return PAUSED
