@@ -1,10 +1,21 @@
+"""Request hygiene at the edge, private pages, and the viewer's time zone."""
+
+import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.log import log_response
 
+from copf.lib.client_address import client_address
 from copf.lib.timezones import canonical_timezone_name
 
 TZ_COOKIE = "tz"
@@ -70,4 +81,114 @@ class ViewerTimezoneMiddleware:
             response = self.get_response(request)
         if viewer.source == "query" and request.COOKIES.get(TZ_COOKIE) != viewer.name:
             response.set_cookie(TZ_COOKIE, viewer.name, max_age=TZ_COOKIE_MAX_AGE, samesite="Lax")
+        return response
+
+
+class RequestGuardMiddleware:
+    """The outermost middleware: what every request and response must satisfy.
+
+    On the way in it takes the client's address from the trusted proxies, and refuses a
+    request whose Host or body Django cannot read, with the site's own 400 page and one
+    log line. Left to Django, both surface again in every middleware and error handler
+    that reads them (the CSRF check reads the body, the error pages run the CSRF check),
+    and end as a bare 500 with kilobytes of chained tracebacks.
+
+    On the way out it gives every response the headers the README promises, including
+    those made before the middleware that normally adds them ran (static files, an error
+    in an outer middleware).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.trusted_proxies = settings.TRUSTED_PROXY_COUNT
+        self.baseline_headers = baseline_headers()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.trusted_proxies:
+            request.META["REMOTE_ADDR"] = client_address(
+                request.META.get("REMOTE_ADDR", ""),
+                request.META.get("HTTP_X_FORWARDED_FOR", ""),
+                trusted_proxies=self.trusted_proxies,
+            )
+        problem = unreadable_request(request)
+        if problem:
+            response = render(request, "400.html", status=400)
+            # Through django.request, which redacts link secrets, and marked as logged so
+            # Django's own "Bad Request: …" line does not follow it.
+            log_response(
+                "Refused %s %s: %s",
+                request.method,
+                request.path,
+                problem,
+                response=response,
+                request=request,
+            )
+        else:
+            response = self.get_response(request)
+        for header, value in self.baseline_headers.items():
+            if header not in response:
+                response[header] = value
+        return response
+
+
+def baseline_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": build_policy(),
+        "X-Frame-Options": settings.X_FRAME_OPTIONS,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": settings.SECURE_REFERRER_POLICY,
+        "Cross-Origin-Opener-Policy": settings.SECURE_CROSS_ORIGIN_OPENER_POLICY,
+    }
+
+
+def unreadable_request(request: HttpRequest) -> str:
+    """Why Django could not read this request's Host or form body, or "" if it can.
+
+    The body is parsed here, once: a parse error is remembered on the request so that
+    nothing reads it again.
+    """
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return "the Host header is not one of ALLOWED_HOSTS"
+    if request.method != "POST":
+        return ""
+    if request.content_type == "application/x-www-form-urlencoded" and request.encoding:
+        try:
+            charset = codecs.lookup(request.encoding).name
+        except LookupError:
+            charset = ""
+        if charset != "utf-8":
+            request._mark_post_parse_error()
+            return f"a form in {request.encoding[:40]!r}, not UTF-8"
+        # "utf8" and "UTF-8" are the same charset; Django accepts only the one spelling.
+        request.encoding = "utf-8"
+    try:
+        request.POST  # noqa: B018
+    except (BadRequest, SuspiciousOperation, MultiPartParserError, ValueError) as error:
+        request._mark_post_parse_error()
+        return f"an unreadable body ({type(error).__name__})"
+    return ""
+
+
+class PrivatePagesMiddleware:
+    """`Cache-Control: private, no-store` on every page made for one person.
+
+    That is any page for a signed-in member (/me/ shows the secret feed address, the
+    account pages their addresses) and any page carrying a CSRF token (a form bound to
+    this browser, e.g. the log-in page). A view that sets its own Cache-Control (the
+    feeds) keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" in response:
+            return response
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -146,7 +146,6 @@ def export(request: HttpRequest) -> HttpResponse:
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
     )
     response["Content-Disposition"] = 'attachment; filename="copf-my-data.json"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -207,17 +206,17 @@ def rotate_feed(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def rsvp_link(request: HttpRequest, token: str) -> HttpResponse:
     """One-click answers from e-mail: GET shows what will happen, POST does it."""
-    data = links.read_rsvp_token(token)
-    if data is None:
+    link = links.read_rsvp_token(token)
+    if link is None:
         return render(request, "members/link_invalid.html", status=400)
-    user = User.objects.filter(pk=data["u"], is_active=True).first()
-    meeting = Meeting.objects.filter(pk=data["m"]).select_related("series").first()
+    user = User.objects.filter(pk=link.user_id, is_active=True).first()
+    meeting = Meeting.objects.filter(pk=link.meeting_id).select_related("series").first()
     if user is None or meeting is None:
         return render(request, "members/link_invalid.html", status=404)
-    context = {"meeting": meeting, "response": data["r"], "member": user, "done": False}
+    context = {"meeting": meeting, "response": link.response, "member": user, "done": False}
     if request.method == "POST":
         try:
-            result = services.set_rsvp(user=user, meeting=meeting, response=data["r"])
+            result = services.set_rsvp(user=user, meeting=meeting, response=link.response)
         except services.RsvpRefused as refusal:
             context["error"] = str(refusal)
             return render(request, "members/rsvp_link.html", context, status=409)
