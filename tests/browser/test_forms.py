@@ -272,11 +272,11 @@ def rotate_feed(visitor: Visitor, form: FoundForm) -> None:
 
 def confirm_an_emailed_answer(visitor: Visitor, form: FoundForm) -> None:
     page = visitor.page
-    data = links.read_rsvp_token(resolve(form.action).kwargs["token"])
+    link = links.read_rsvp_token(resolve(form.action).kwargs["token"])
     submit(page, form, form_on(page, form).get_by_role("button"))
     expect(page.get_by_role("link", name="See the meeting")).to_be_visible()
-    rsvp = Rsvp.objects.get(user_id=data["u"], meeting_id=data["m"])
-    assert rsvp.response == data["r"]
+    rsvp = Rsvp.objects.get(user_id=link.user_id, meeting_id=link.meeting_id)
+    assert rsvp.response == link.response
 
 
 def unsubscribe(visitor: Visitor, form: FoundForm) -> None:

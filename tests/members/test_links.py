@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
@@ -133,6 +134,55 @@ def test_a_forged_unsubscribe_link_is_a_400_and_changes_nothing():
         reverse("members:unsubscribe", args=[forged]),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
+    )
+
+    user.refresh_from_db()
+    assert response.status_code == 400
+    assert user.email_enabled is True
+
+
+# --- tokens signed with our key that hold what we never sign ----------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"m": 1, "r": "yes"},
+        {"u": "x", "m": 1, "r": "yes"},
+        {"u": 1, "m": "1", "r": "yes"},
+        {"u": True, "m": 1, "r": "yes"},
+        {"u": 1.5, "m": 1, "r": "yes"},
+        {"u": 10**30, "m": 1, "r": "yes"},
+        {"u": -1, "m": 1, "r": "yes"},
+        {"u": 1, "m": 1, "r": "perhaps"},
+        {"u": 1, "m": 1, "r": ["yes"]},
+        [1, 1, "yes"],
+        None,
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_rsvp_token_with_an_unexpected_payload_is_a_400_and_changes_nothing(
+    client, method, payload
+):
+    member()
+    east()
+    token = signing.dumps(payload, salt=links.RSVP_SALT)
+
+    response = getattr(client, method)(reverse("members:rsvp_link", args=[token]))
+
+    assert response.status_code == 400
+    assert Rsvp.objects.count() == 0
+
+
+@pytest.mark.parametrize("payload", [{}, "1", True, 1.0, 10**30, 0, [1], None])
+def test_an_unsubscribe_token_with_an_unexpected_payload_is_a_400_and_changes_nothing(
+    client, payload
+):
+    user = member()
+
+    response = client.post(
+        reverse("members:unsubscribe", args=[signing.dumps(payload, salt=links.UNSUBSCRIBE_SALT)])
     )
 
     user.refresh_from_db()
