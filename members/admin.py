@@ -5,8 +5,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .deliveries import outage, queue, sweep
-from .forms import UserAdminChangeForm, UserAdminCreationForm
+from .forms import AdminLoginForm, UserAdminChangeForm, UserAdminCreationForm
 from .models import Delivery, User
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

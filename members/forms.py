@@ -1,5 +1,7 @@
+from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
@@ -108,3 +110,20 @@ class UserAdminChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's log-in, checked by allauth like the site's, so wrong passwords count
+    against the same limits (per address and per client address) in either place."""
+
+    def clean(self) -> dict[str, object]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            self.user_cache = get_adapter(self.request).authenticate(
+                self.request, email=email, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

@@ -4,6 +4,7 @@ import smtplib
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from members.models import Delivery
@@ -89,3 +90,56 @@ def test_the_delivery_list_says_that_mail_is_failing_and_why(client, staff, smtp
         "credentials invalid. Sending is paused and messages wait; the next try is at "
         "09:00:30 UTC."
     ]
+
+
+# --- the admin's log-in -----------------------------------------------------------------
+
+ADMIN_PASSWORD = "a long admin pass phrase"
+
+
+@pytest.fixture
+def admin_user(staff):
+    staff.set_password(ADMIN_PASSWORD)
+    staff.save()
+    return staff
+
+
+@pytest.fixture(autouse=True)
+def empty_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def admin_login(client, *, email: str, password: str):
+    return client.post(reverse("admin:login"), {"username": email, "password": password})
+
+
+def test_an_admin_signs_in_with_the_right_password(client, admin_user):
+    response = admin_login(client, email=admin_user.email, password=ADMIN_PASSWORD)
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_after_twenty_wrong_passwords_the_admin_refuses_even_the_right_one(client, admin_user):
+    for _ in range(20):
+        admin_login(client, email=admin_user.email, password="guess")
+
+    response = admin_login(client, email=admin_user.email, password=ADMIN_PASSWORD)
+
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_passwords_at_the_admin_count_against_the_sites_log_in(client, admin_user):
+    for _ in range(5):
+        admin_login(client, email=admin_user.email, password="guess")
+
+    response = client.post(
+        reverse("account_login"), {"login": admin_user.email, "password": ADMIN_PASSWORD}
+    )
+
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
