@@ -35,6 +35,7 @@ from allauth.account.models import EmailAddress
 from celery import Celery, signals
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from copf.celery import app as project_app
@@ -578,7 +579,10 @@ def test_a_claim_left_by_a_killed_worker_is_resent_with_the_same_message_id(sink
 
 
 def mail_state(client) -> dict[str, object]:
-    return client.get("/healthz").json()["mail"]
+    with override_settings(HEALTHZ_TOKEN="e2e-monitor"):
+        return client.get("/healthz", headers={"Authorization": "Bearer e2e-monitor"}).json()[
+            "mail"
+        ]
 
 
 def test_a_refused_login_pauses_sending_and_fails_nothing_until_the_server_lets_us_in(
