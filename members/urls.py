@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -11,7 +11,11 @@ urlpatterns = [
     path("me/data.json", views.export, name="export"),
     path("me/delete/", views.delete_account, name="delete_account"),
     path("me/feed/rotate/", views.rotate_feed, name="rotate_feed"),
-    path("feeds/<str:token>.ics", views.personal_feed, name="personal_feed"),
+    # Only what `new_feed_token` can make: anything else is a 404 before the database,
+    # which would refuse some of it (PostgreSQL and a NUL) with an error.
+    re_path(
+        r"^feeds/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", views.personal_feed, name="personal_feed"
+    ),
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

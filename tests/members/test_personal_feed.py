@@ -279,6 +279,15 @@ class TestToken:
 
         assert response.status_code == 404
 
+    @pytest.mark.parametrize("token", ["%00", "a%00b", "%C3%A9", "a.b", "x" * 300])
+    def test_a_token_that_no_feed_could_have_is_a_404_without_asking_the_database(
+        self, member, token, django_assert_num_queries
+    ):
+        with django_assert_num_queries(0):
+            response = Client().get(f"/feeds/{token}.ics")
+
+        assert response.status_code == 404
+
     def test_an_inactive_members_token_is_a_404(self, member):
         member.is_active = False
         member.save()
