@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import timezone
@@ -151,6 +151,8 @@ def unreadable_request(request: HttpRequest) -> str:
         request.get_host()
     except DisallowedHost:
         return "the Host header is not one of ALLOWED_HOSTS"
+    if has_nul(request.GET):
+        return "a NUL character in the query string"
     if request.method != "POST":
         return ""
     if request.content_type == "application/x-www-form-urlencoded" and request.encoding:
@@ -168,7 +170,17 @@ def unreadable_request(request: HttpRequest) -> str:
     except (BadRequest, SuspiciousOperation, MultiPartParserError, ValueError) as error:
         request._mark_post_parse_error()
         return f"an unreadable body ({type(error).__name__})"
+    if has_nul(request.POST):
+        return "a NUL character in the form"
     return ""
+
+
+def has_nul(data: QueryDict) -> bool:
+    """No page takes a NUL, no browser form can type one, and PostgreSQL refuses it in a
+    query with an error, so a NUL anywhere is refused before any view can pass it on."""
+    return any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in data.lists()
+    )
 
 
 class PrivatePagesMiddleware:

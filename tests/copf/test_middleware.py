@@ -262,3 +262,32 @@ class TestPrivatePages:
         response = client.get("/calendar.ics")
 
         assert "no-store" not in response["Cache-Control"]
+
+
+class TestANulCharacter:
+    @pytest.mark.parametrize(
+        "path",
+        ["/?tz=Europe/Berlin%00", "/admin/meetings/meeting/?status=%00", "/?a%00=1"],
+    )
+    def test_in_the_query_string_is_a_400(self, client, staff, path):
+        client.force_login(staff)
+
+        response = client.get(path)
+
+        assert response.status_code == 400
+        assert_promised_headers(response)
+
+    def test_in_a_form_is_a_400_and_changes_nothing(self):
+        member = verified_member(display_name="Ana")
+        client = browser()
+        client.force_login(member)
+        token = csrf_token(client, "/me/")
+
+        response = client.post(
+            "/me/",
+            {"display_name": "A\x00na", "timezone": "UTC", "csrfmiddlewaretoken": token},
+        )
+
+        member.refresh_from_db()
+        assert response.status_code == 400
+        assert member.display_name == "Ana"
