@@ -1,4 +1,4 @@
-"""The delivery list in the admin: state, reason, and sending again."""
+"""The admin: users, and the delivery list (state, reason, and sending again)."""
 
 import smtplib
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from members.models import Delivery
+from members.models import Delivery, User
 from tests.members.deliveries.support import (
     NOW,
     answer,
@@ -18,7 +18,65 @@ from tests.members.deliveries.support import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mail_settings", "clock")]
 
-# --- admin -----------------------------------------------------------------------------
+# --- users -----------------------------------------------------------------------------
+
+ADD_USER_URL = reverse("admin:members_user_add")
+LONG_ADDRESS = "a" * 60 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * 52 + ".org"
+TOO_LONG = "Ensure this value has at most 254 characters (it has 300)."
+
+
+def change_user_url(user: User) -> str:
+    return reverse("admin:members_user_change", args=[user.pk])
+
+
+def user_change_data(user: User, **overrides: str) -> dict[str, str]:
+    """The change form as the admin page fills it in, for a staff member in UTC."""
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "timezone": str(user.timezone),
+        "is_active": "on",
+        "date_joined_0": f"{user.date_joined:%Y-%m-%d}",
+        "date_joined_1": f"{user.date_joined:%H:%M:%S}",
+        "last_login_0": "",
+        "last_login_1": "",
+        **overrides,
+    }
+
+
+def test_adding_a_user_with_an_address_longer_than_the_column_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_USER_URL,
+        {
+            "email": LONG_ADDRESS,
+            "display_name": "Asha",
+            "timezone": "UTC",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+            "usable_password": "true",
+        },
+    )
+
+    assert len(LONG_ADDRESS) == 300
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"email": [TOO_LONG]}
+    assert list(User.objects.all()) == [staff]
+
+
+def test_changing_an_address_to_one_longer_than_the_column_is_refused(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, email=LONG_ADDRESS))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"email": [TOO_LONG]}
+    assert User.objects.get(pk=user.pk).email == user.email
+
+
+# --- deliveries ------------------------------------------------------------------------
 
 
 DELIVERY_LIST_URL = "admin:members_delivery_changelist"
