@@ -119,6 +119,21 @@ class SeriesAdmin(admin.ModelAdmin):
             return "This rule produces no more meetings."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict,
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Series | None = None,
+    ) -> HttpResponse:
+        if obj is not None and context["adminform"].form.errors:
+            # The form wrote the refused values onto `obj`, and some of them cannot even be
+            # described; the schedule and preview beside the errors show the series as saved.
+            obj.refresh_from_db()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request: HttpRequest, obj: Series, form: forms.Form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         result = services.materialize_series(series=obj)

@@ -916,3 +916,39 @@ def test_deleting_a_series_whose_meetings_someone_holds_deletes_nothing(client, 
     assert response.status_code == 200
     assertContains(response, "protected")
     assert Meeting.objects.filter(pk=meeting.pk).exists() is True
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("duration", "999999999 00:00:00", "A meeting can last at most 24 hours."),
+        (
+            "rrule",
+            "FREQ=HOURLY",
+            "FREQ=HOURLY is more frequent than daily; meetings repeat at most daily.",
+        ),
+        (
+            "rrule",
+            "FREQ=MONTHLY;BYDAY=9MO",
+            "BYDAY=9MO: the number must be from 1 to 5 or -1 to -5.",
+        ),
+    ],
+)
+def test_a_refused_series_change_shows_the_saved_schedule_beside_the_error(
+    client, staff, series, field, value, error
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data[field] = value
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [error]}
+    assertContains(
+        response,
+        '<div class="readonly">Every month on the second Monday, 14:00–15:30 UTC</div>',
+        html=True,
+    )
+    series.refresh_from_db()
+    assert (series.rrule, series.duration) == ("FREQ=MONTHLY;BYDAY=2MO", timedelta(minutes=90))
