@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from timezone_field import TimeZoneFormField
 
+from copf.lib.dates import validate_supported_date
+
 from . import display, selectors, services
 from .models import Meeting, Series
 
@@ -182,6 +184,7 @@ class MeetingAdminForm(forms.ModelForm):
     local_start = WallClockDateTimeField(
         label="Starts (in that zone)",
         help_text="YYYY-MM-DD HH:MM",
+        validators=[validate_supported_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration_minutes = forms.IntegerField(
@@ -245,6 +248,12 @@ class MeetingAdminForm(forms.ModelForm):
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:
             message = f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: clocks skip it."
             raise ValidationError({"local_start": message})
+        # The field checked the year as typed; the services check the UTC instant, which
+        # can fall a day either side.
+        try:
+            validate_supported_date(starts_at)
+        except ValidationError as error:
+            raise ValidationError({"local_start": error}) from None
         cleaned["starts_at"] = starts_at
         cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
         if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from timezone_field import TimeZoneField
 
+from copf.lib.dates import is_supported_date, validate_supported_date
 from copf.lib.text import LineField, ParagraphsField
 
 from . import recurrence
@@ -31,7 +32,10 @@ class Series(models.Model):
         use_pytz=False,
         help_text="The rule and start time are kept in this zone's wall-clock time.",
     )
-    start_date = models.DateField(help_text="The first meeting, in the anchor zone.")
+    start_date = models.DateField(
+        help_text="The first meeting, in the anchor zone.",
+        validators=[validate_supported_date],
+    )
     start_time = models.TimeField(help_text="Wall-clock start time in the anchor zone.")
     duration = models.DurationField(
         default=timedelta(minutes=90),
@@ -65,6 +69,8 @@ class Series(models.Model):
             raise ValidationError({"duration": "A meeting can last at most 24 hours."})
         if not self.rrule or self.start_date is None or self.start_time is None:
             return
+        if not is_supported_date(self.start_date):
+            return  # the start date's own validator says why
         try:
             self.rrule = recurrence.normalize_rule(self.rrule)
             recurrence.validate_series_rule(
@@ -116,7 +122,7 @@ class Meeting(models.Model):
     )
     title = LineField(max_length=200)
     description = ParagraphsField(blank=True)
-    starts_at = models.DateTimeField()
+    starts_at = models.DateTimeField(validators=[validate_supported_date])
     ends_at = models.DateTimeField()
     original_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)

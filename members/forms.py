@@ -3,6 +3,7 @@ from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
+from copf.lib.dates import validate_supported_date
 from copf.lib.timezones import canonical_timezone_name, picker_timezone_names
 
 from .models import Rsvp, User
@@ -108,3 +109,10 @@ class UserAdminChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's own fields, typed only here: a date at the edge of the calendar would
+        # overflow when the database adapter converts it to UTC.
+        for name in ("last_login", "date_joined"):
+            self.fields[name].validators.append(validate_supported_date)

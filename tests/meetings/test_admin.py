@@ -918,6 +918,156 @@ def test_deleting_a_series_whose_meetings_someone_holds_deletes_nothing(client, 
     assert Meeting.objects.filter(pk=meeting.pk).exists() is True
 
 
+# Dates at the edges of the calendar: refused with a message, never an OverflowError
+
+OUT_OF_SPAN = "Enter a date in the years 1970 to 2200."
+OUT_OF_SPAN_UTC = "Enter a time in the years 1970 to 2200 (UTC)."
+EDGE_STARTS = [
+    pytest.param("UTC", "9999-12-31T23:59", id="last-minute-of-the-calendar"),
+    pytest.param("America/New_York", "9999-12-31T23:00", id="after-9999-in-utc"),
+    pytest.param("Asia/Tokyo", "0001-01-01T00:00", id="before-year-1-in-utc"),
+    pytest.param("UTC", "0001-01-01T00:00", id="first-minute-of-the-calendar"),
+]
+
+
+@pytest.mark.parametrize(("zone", "start"), EDGE_STARTS)
+def test_an_extra_meeting_at_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, zone, start
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(time_zone=zone, local_start=start))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN]}
+    assertContains(response, OUT_OF_SPAN)
+    assert Meeting.objects.count() == 0
+
+
+def test_an_extra_meeting_that_is_still_1969_in_utc_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Tokyo", local_start="1970-01-01T08:30"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN_UTC]}
+    assert Meeting.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        ("1970-01-01T00:00", datetime(1970, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2200-12-31T23:59", datetime(2200, 12, 31, 23, 59, tzinfo=UTC)),
+    ],
+)
+def test_an_extra_meeting_at_either_end_of_the_supported_years_is_scheduled(
+    client, staff, start, expected
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(local_start=start))
+
+    assert response.status_code == 302
+    assert list(Meeting.objects.values_list("starts_at", "ends_at")) == [
+        (expected, expected + timedelta(minutes=60))
+    ]
+
+
+@pytest.mark.parametrize(("zone", "start"), EDGE_STARTS)
+def test_moving_a_meeting_to_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, staff, meeting, zone, start
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(time_zone=zone, local_start=start)
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN]}
+    meeting.refresh_from_db()
+    assert (meeting.starts_at, meeting.sequence, meeting.detached) == (
+        datetime(2027, 1, 11, 14, 0, tzinfo=UTC),
+        0,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("anchor", "start_date"),
+    [
+        ("UTC", "9999-12-31"),
+        ("America/New_York", "9999-12-31"),
+        ("Asia/Tokyo", "0001-01-01"),
+        ("UTC", "1969-12-31"),
+    ],
+)
+def test_a_series_starting_at_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, anchor, start_date
+):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_SERIES_URL,
+        series_data(anchor_timezone=anchor, start_date=start_date, start_time="23:59"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"start_date": [OUT_OF_SPAN]}
+    assert Series.objects.count() == 0
+    assert Meeting.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("anchor", "start_date"), [("UTC", "9999-12-31"), ("Asia/Tokyo", "0001-01-01")]
+)
+def test_moving_a_series_start_to_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, staff, series, anchor, start_date
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data.update(anchor_timezone=anchor, start_date=start_date, start_time="23:59")
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"start_date": [OUT_OF_SPAN]}
+    series.refresh_from_db()
+    assert (series.start_date, series.start_time, str(series.anchor_timezone)) == (
+        date(2023, 5, 8),
+        time(14, 0),
+        "UTC",
+    )
+
+
+@pytest.mark.parametrize(
+    ("anchor", "until"),
+    [
+        ("Asia/Tokyo", "99991231T235959Z"),
+        ("America/New_York", "00010101T000000Z"),
+        ("UTC", "22010101"),
+    ],
+)
+def test_a_series_rule_until_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, anchor, until
+):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_SERIES_URL, series_data(anchor_timezone=anchor, rrule=f"FREQ=DAILY;UNTIL={until}")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "rrule": [f"UNTIL={until} must fall in the years 1970 to 2200."]
+    }
+    assert Series.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [

@@ -76,6 +76,42 @@ def test_changing_an_address_to_one_longer_than_the_column_is_refused(client, st
     assert User.objects.get(pk=user.pk).email == user.email
 
 
+@pytest.mark.parametrize(
+    ("admin_zone", "joined"),
+    [
+        pytest.param("Asia/Tokyo", ("0001-01-01", "00:00:00"), id="before-year-1-in-utc"),
+        pytest.param("America/New_York", ("9999-12-31", "23:59:00"), id="after-9999-in-utc"),
+        pytest.param("UTC", ("1969-12-31", "23:59:00"), id="before-1970"),
+    ],
+)
+def test_a_join_date_at_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, admin_zone, joined
+):
+    user = member()
+    client.force_login(User.objects.create_superuser("boss@example.org", "x", timezone=admin_zone))
+    day, time = joined
+
+    response = client.post(
+        change_user_url(user), user_change_data(user, date_joined_0=day, date_joined_1=time)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "date_joined": ["Enter a time in the years 1970 to 2200 (UTC)."]
+    }
+    assert User.objects.get(pk=user.pk).date_joined == user.date_joined
+
+
+def test_a_valid_change_of_a_user_is_saved(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, display_name="Asha K"))
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).display_name == "Asha K"
+
+
 # --- deliveries ------------------------------------------------------------------------
 
 
