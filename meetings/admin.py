@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from timezone_field import TimeZoneFormField
 
+from copf.lib.admin import SupportedYearsDateHierarchyMixin
 from copf.lib.dates import validate_supported_date
 
 from . import display, selectors, services
@@ -262,7 +263,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
     form = MeetingAdminForm
     list_display = ("title", "series", "start_utc", "status", "is_extra", "sequence")
     list_filter = ("series", "status", UpcomingFilter, "is_extra")

@@ -4,6 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from copf.lib.admin import SupportedYearsDateHierarchyMixin
+
 from .deliveries import outage, queue, sweep
 from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import Delivery, User
@@ -37,7 +39,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
     list_display = ("kind", "user", "meeting", "state", "due_at", "attempts", "sent_at", "reason")
     list_filter = ("state", "kind")
     search_fields = ("user__email", "meeting__title", "message_id")

@@ -998,6 +998,36 @@ def test_moving_a_meeting_to_the_edge_of_the_calendar_is_refused_and_changes_not
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "starts_at__year=9999",
+        "starts_at__year=9999&starts_at__month=12",
+        "starts_at__year=9999&starts_at__month=12&starts_at__day=31",
+        "starts_at__year=1&starts_at__month=1&starts_at__day=1",
+        "starts_at__year=99999999999999999999",
+    ],
+)
+def test_the_meeting_list_drilled_down_past_the_supported_years_is_refused_not_a_500(
+    client, db, query
+):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True, timezone="Asia/Tokyo"))
+
+    response = client.get(f"{MEETING_LIST_URL}?{query}")
+
+    assert (response.status_code, response["Location"]) == (302, f"{MEETING_LIST_URL}?e=1")
+
+
+def test_the_meeting_list_drilled_down_to_a_supported_year_lists_its_meetings(client, staff):
+    MeetingFactory(title="In 2027")
+    MeetingFactory(title="In 2028", starts_at=datetime(2028, 1, 10, 14, 0, tzinfo=UTC))
+    client.force_login(staff)
+
+    response = client.get(f"{MEETING_LIST_URL}?starts_at__year=2027")
+
+    assert changelist_titles(response) == ["In 2027"]
+
+
+@pytest.mark.parametrize(
     ("anchor", "start_date"),
     [
         ("UTC", "9999-12-31"),

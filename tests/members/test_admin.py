@@ -183,3 +183,15 @@ def test_the_delivery_list_says_that_mail_is_failing_and_why(client, staff, smtp
         "credentials invalid. Sending is paused and messages wait; the next try is at "
         "09:00:30 UTC."
     ]
+
+
+@pytest.mark.parametrize("query", ["due_at__year=9999", "due_at__year=9999&due_at__month=12"])
+def test_the_delivery_list_drilled_down_past_the_supported_years_is_refused_not_a_500(
+    client, staff, query
+):
+    client.force_login(staff)
+    url = reverse(DELIVERY_LIST_URL)
+
+    response = client.get(f"{url}?{query}")
+
+    assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")
