@@ -1,4 +1,8 @@
-"""Time-zone names: validation, legacy names, and the list offered in pickers."""
+"""Time-zone names: validation, legacy names, and the list offered in pickers.
+
+The names are those of the tzdata package, the same on every server; the server's own zone
+files (`localtime`, `posixrules`, `posix/...`) name no place a member lives in.
+"""
 
 import zoneinfo
 from functools import cache
@@ -18,11 +22,14 @@ EXTRA_LEGACY_NAMES = {
 }
 
 MAX_NAME_LENGTH = 64
+# A placeholder in the IANA list ("Local time zone must be set"), not a place.
+NOT_A_PLACE = "Factory"
 
 
 @cache
 def _available() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {NOT_A_PLACE}
 
 
 def canonical_timezone_name(name: str) -> str | None:

@@ -1,13 +1,40 @@
 import zoneinfo
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from copf.lib import timezones
 from copf.lib.timezones import (
     canonical_timezone_name,
     parse_timezone,
     picker_timezone_names,
 )
+
+TZDATA_NAMES = frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
+NOT_PLACES = ["localtime", "Factory", "posixrules"]
+
+
+def clear_name_caches() -> None:
+    for value in vars(timezones).values():
+        if hasattr(value, "cache_clear"):
+            value.cache_clear()
+
+
+@pytest.fixture
+def server_with_odd_zone_files(tmp_path):
+    """A server whose zone directory, like many, also holds localtime, posixrules and
+    Factory files, and lacks most real zones."""
+    utc = resources.files("tzdata.zoneinfo").joinpath("UTC").read_bytes()
+    for name in ["localtime", "posixrules", "Factory", "Europe/Berlin"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(utc)
+    zoneinfo.reset_tzpath(to=[str(tmp_path)])
+    clear_name_caches()
+    yield
+    zoneinfo.reset_tzpath()
+    ZoneInfo.clear_cache()
+    clear_name_caches()
 
 
 @pytest.mark.parametrize(
@@ -105,9 +132,29 @@ def test_canonical_timezone_name_accepts_utc():
     assert canonical_timezone_name("UTC") == "UTC"
 
 
+@pytest.mark.parametrize("name", [*NOT_PLACES, "posix/Europe/Berlin", "right/UTC"])
+def test_canonical_timezone_name_is_none_for_a_zone_file_that_names_no_place(name):
+    assert canonical_timezone_name(name) is None
+
+
+def test_the_names_accepted_are_the_tzdata_package_list_without_factory():
+    names = TZDATA_NAMES | set(zoneinfo.available_timezones())
+
+    accepted = {name for name in names if canonical_timezone_name(name) is not None}
+
+    assert accepted == TZDATA_NAMES - {"Factory"}
+
+
+def test_the_names_accepted_do_not_depend_on_the_servers_zone_files(server_with_odd_zone_files):
+    assert [canonical_timezone_name(name) for name in NOT_PLACES] == [None, None, None]
+    assert canonical_timezone_name("Asia/Kolkata") == "Asia/Kolkata"
+    assert canonical_timezone_name("Europe/Kiev") == "Europe/Kyiv"
+    assert "Asia/Kolkata" in picker_timezone_names()
+
+
 def test_every_zone_name_has_a_canonical_name_that_is_its_own_canonical_name():
     # A legacy name must lead straight to a current name, not to another legacy name.
-    canonical = {name: canonical_timezone_name(name) for name in zoneinfo.available_timezones()}
+    canonical = {name: canonical_timezone_name(name) for name in TZDATA_NAMES - {"Factory"}}
 
     not_final = {
         name: current

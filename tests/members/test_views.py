@@ -131,6 +131,19 @@ class TestSignUp:
         ]
         assert not User.objects.exists()
 
+    @pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules"])
+    def test_a_zone_file_that_names_no_place_is_refused_with_a_message(self, client, zone):
+        response = client.post("/accounts/signup/", sign_up_data(timezone=zone))
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {
+            "timezone": [
+                f"“{zone}” is not a time zone we know. Pick one from the list, "
+                "for example Europe/Berlin or Asia/Kolkata."
+            ]
+        }
+        assert not User.objects.exists()
+
     def test_signing_up_with_a_taken_address_looks_the_same_as_a_new_one(self, client, member):
         def sign_up(email):
             return Client().post(
@@ -526,7 +539,18 @@ class TestProfile:
             True,
         )
 
-    @pytest.mark.parametrize("zone", ["Mars/Base", "", "../../etc/passwd", "Europe/Berlin;UTC"])
+    @pytest.mark.parametrize(
+        "zone",
+        [
+            "Mars/Base",
+            "",
+            "../../etc/passwd",
+            "Europe/Berlin;UTC",
+            "localtime",
+            "Factory",
+            "posixrules",
+        ],
+    )
     def test_refuses_a_bad_zone_and_changes_nothing(self, signed_in, member, zone):
         response = signed_in.post("/me/", {"display_name": "Changed", "timezone": zone})
 
