@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from timezone_field import TimeZoneFormField
 
 from copf.lib.admin import SupportedYearsDateHierarchyMixin
 from copf.lib.dates import validate_supported_date
+from copf.lib.timezones import TimezoneNameField
 
 from . import display, selectors, services
 from .models import Meeting, Series
@@ -177,9 +177,8 @@ class WallClockDateTimeField(forms.DateTimeField):
 class MeetingAdminForm(forms.ModelForm):
     """Times are entered as wall-clock time in a zone the admin picks, stored in UTC."""
 
-    time_zone = TimeZoneFormField(
+    time_zone = TimezoneNameField(
         initial="UTC",
-        use_pytz=False,
         help_text="The zone of the start time you enter. It is stored in UTC.",
     )
     local_start = WallClockDateTimeField(
@@ -240,10 +239,11 @@ class MeetingAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
-        zone, local = cleaned.get("time_zone"), cleaned.get("local_start")
+        zone_name, local = cleaned.get("time_zone"), cleaned.get("local_start")
         minutes = cleaned.get("duration_minutes")
-        if zone is None or local is None or minutes is None:
+        if zone_name is None or local is None or minutes is None:
             return cleaned
+        zone = ZoneInfo(zone_name)
         local = local.replace(tzinfo=None)
         starts_at = local.replace(tzinfo=zone).astimezone(UTC)
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
-from timezone_field import TimeZoneField
 
 from copf.lib.dates import is_supported_date, validate_supported_date
 from copf.lib.text import LineField, ParagraphsField
+from copf.lib.timezones import CanonicalTimeZoneField
 
 from . import recurrence
 
@@ -27,9 +27,8 @@ class Series(models.Model):
         max_length=255,
         help_text="RFC 5545 RRULE, for example FREQ=MONTHLY;BYDAY=2MO (at most daily).",
     )
-    anchor_timezone = TimeZoneField(
+    anchor_timezone = CanonicalTimeZoneField(
         default="UTC",
-        use_pytz=False,
         help_text="The rule and start time are kept in this zone's wall-clock time.",
     )
     start_date = models.DateField(

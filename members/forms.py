@@ -4,37 +4,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
 from copf.lib.dates import validate_supported_date
-from copf.lib.timezones import canonical_timezone_name, picker_timezone_names
+from copf.lib.timezones import TimezoneNameField
 
 from .models import Rsvp, User
-
-
-class TimezoneNameField(forms.ChoiceField):
-    """A zone picker that also accepts legacy and differently-cased names, storing the
-    current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
-
-    default_error_messages = {
-        "unknown": "“%(value)s” is not a time zone we know. Pick one from the list, "
-        "for example Europe/Berlin or Asia/Kolkata."
-    }
-
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("label", "Time zone")
-        super().__init__(choices=[(name, name) for name in picker_timezone_names()], **kwargs)
-
-    def to_python(self, value: object) -> str:
-        text = super().to_python(value)
-        if not text:
-            return text
-        canonical = canonical_timezone_name(text)
-        if canonical is None:
-            raise forms.ValidationError(
-                self.error_messages["unknown"], code="unknown", params={"value": text[:64]}
-            )
-        return canonical
-
-    def valid_value(self, value: str) -> bool:
-        return canonical_timezone_name(value) is not None
 
 
 class SignupForm(forms.Form):
@@ -73,10 +45,6 @@ class ProfileForm(forms.ModelForm):
             "email_enabled",
             "calendar_alert_minutes",
         )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial["timezone"] = str(self.instance.timezone)
 
 
 class RsvpForm(forms.Form):

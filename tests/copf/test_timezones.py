@@ -3,9 +3,12 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from copf.lib import timezones
 from copf.lib.timezones import (
+    CanonicalTimeZoneField,
+    TimezoneNameField,
     canonical_timezone_name,
     parse_timezone,
     picker_timezone_names,
@@ -203,3 +206,55 @@ def test_every_name_in_the_picker_is_its_own_canonical_name():
     names = picker_timezone_names()
 
     assert [name for name in names if canonical_timezone_name(name) != name] == []
+
+
+# --- the form and model fields -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("Europe/Kiev", "Europe/Kyiv"), ("asia/kolkata", "Asia/Kolkata"), ("UTC", "UTC")],
+)
+def test_the_picker_field_reads_current_legacy_and_differently_cased_names(typed, stored):
+    assert TimezoneNameField().clean(typed) == stored
+
+
+@pytest.mark.parametrize("name", [*NOT_PLACES, "Mars/Base"])
+def test_the_picker_field_refuses_a_name_that_is_no_place_with_a_message(name):
+    with pytest.raises(ValidationError) as caught:
+        TimezoneNameField().clean(name)
+
+    assert caught.value.messages == [
+        f"“{name}” is not a time zone we know. Pick one from the list, "
+        "for example Europe/Berlin or Asia/Kolkata."
+    ]
+
+
+def test_the_model_field_accepts_every_name_in_the_picker():
+    field = CanonicalTimeZoneField()
+
+    refused = []
+    for name in picker_timezone_names():
+        try:
+            field.clean(name, None)
+        except ValidationError:
+            refused.append(name)
+
+    assert refused == []
+
+
+@pytest.mark.parametrize("name", [*NOT_PLACES, "Europe/Kiev"])
+def test_the_model_field_refuses_a_name_that_is_not_a_current_iana_name(name):
+    with pytest.raises(ValidationError):
+        CanonicalTimeZoneField().clean(name, None)
+
+
+def test_the_model_fields_form_field_is_the_picker():
+    form_field = CanonicalTimeZoneField(default="UTC", help_text="Yours.").formfield()
+
+    assert isinstance(form_field, TimezoneNameField)
+    assert (form_field.initial, form_field.help_text, form_field.required) == (
+        "UTC",
+        "Yours.",
+        True,
+    )

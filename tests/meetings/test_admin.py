@@ -1132,3 +1132,74 @@ def test_a_refused_series_change_shows_the_saved_schedule_beside_the_error(
     )
     series.refresh_from_db()
     assert (series.rrule, series.duration) == ("FREQ=MONTHLY;BYDAY=2MO", timedelta(minutes=90))
+
+
+# Time zones that name no place (the server's localtime, posixrules, Factory)
+
+NOT_A_PLACE = (
+    "“%s” is not a time zone we know. Pick one from the list, "
+    "for example Europe/Berlin or Asia/Kolkata."
+)
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_a_series_anchored_in_a_zone_that_names_no_place_is_refused_and_changes_nothing(
+    client, staff, series, zone
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data["anchor_timezone"] = zone
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"anchor_timezone": [NOT_A_PLACE % zone]}
+    series.refresh_from_db()
+    assert str(series.anchor_timezone) == "UTC"
+
+
+def test_adding_a_series_anchored_in_localtime_is_refused_and_creates_nothing(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(anchor_timezone="localtime"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "anchor_timezone": [NOT_A_PLACE % "localtime"]
+    }
+    assert Series.objects.count() == 0
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_a_series_anchored_under_a_legacy_name_is_stored_under_its_current_name(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(anchor_timezone="Europe/Kiev"))
+
+    assert response.status_code == 302
+    assert str(Series.objects.get().anchor_timezone) == "Europe/Kyiv"
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_an_extra_meeting_in_a_zone_that_names_no_place_is_refused_and_creates_nothing(
+    client, staff, zone
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(time_zone=zone))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"time_zone": [NOT_A_PLACE % zone]}
+    assert Meeting.objects.count() == 0
+
+
+def test_an_extra_meeting_in_a_legacy_zone_is_read_in_its_current_zone(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Calcutta", local_start="2027-03-01T19:30"),
+    )
+
+    assert response.status_code == 302
+    assert Meeting.objects.get().starts_at == datetime(2027, 3, 1, 14, 0, tzinfo=UTC)

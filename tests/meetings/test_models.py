@@ -27,3 +27,13 @@ def test_a_meeting_starting_at_the_edge_of_the_calendar_is_invalid(db):
     assert caught.value.message_dict == {
         "starts_at": ["Enter a time in the years 1970 to 2200 (UTC)."]
     }
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory", "Europe/Kiev"])
+def test_a_series_anchored_in_a_zone_that_is_no_current_iana_name_is_invalid(db, zone):
+    series = SeriesFactory.build(anchor_timezone=zone)
+
+    with pytest.raises(ValidationError) as caught:
+        series.full_clean()
+
+    assert list(caught.value.message_dict) == ["anchor_timezone"]

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from members.models import Delivery, User
 from tests.members.deliveries.support import (
@@ -110,6 +111,66 @@ def test_a_valid_change_of_a_user_is_saved(client, staff):
 
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).display_name == "Asha K"
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_a_zone_that_names_no_place_is_refused_in_the_user_admin_and_changes_nothing(
+    client, staff, zone
+):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, timezone=zone))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "timezone": [
+            f"“{zone}” is not a time zone we know. Pick one from the list, "
+            "for example Europe/Berlin or Asia/Kolkata."
+        ]
+    }
+    assert str(User.objects.get(pk=user.pk).timezone) == "UTC"
+
+
+def test_adding_a_user_with_a_zone_that_names_no_place_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_USER_URL,
+        {
+            "email": "asha@example.org",
+            "display_name": "Asha",
+            "timezone": "localtime",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["timezone"]
+    assert list(User.objects.all()) == [staff]
+
+
+def test_a_legacy_zone_name_in_the_user_admin_is_stored_under_its_current_name(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, timezone="Asia/Calcutta"))
+
+    assert response.status_code == 302
+    assert str(User.objects.get(pk=user.pk).timezone) == "Asia/Kolkata"
+
+
+def test_a_user_stored_under_a_legacy_zone_name_shows_its_current_name_selected(client, staff):
+    user = member()
+    User.objects.filter(pk=user.pk).update(timezone="Europe/Kiev")
+    client.force_login(staff)
+
+    response = client.get(change_user_url(user))
+
+    assert response.context["adminform"].form["timezone"].value() == "Europe/Kyiv"
+    assertContains(response, '<option value="Europe/Kyiv" selected>')
 
 
 # --- deliveries ------------------------------------------------------------------------
