@@ -14,7 +14,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from timezone_field import TimeZoneFormField
+
+from copf.lib.admin import SupportedYearsDateHierarchyMixin
+from copf.lib.dates import validate_supported_date
+from copf.lib.timezones import TimezoneNameField
 
 from . import display, selectors, services
 from .models import Meeting, Series
@@ -119,6 +122,21 @@ class SeriesAdmin(admin.ModelAdmin):
             return "This rule produces no more meetings."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict,
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Series | None = None,
+    ) -> HttpResponse:
+        if obj is not None and context["adminform"].form.errors:
+            # The form wrote the refused values onto `obj`, and some of them cannot even be
+            # described; the schedule and preview beside the errors show the series as saved.
+            obj.refresh_from_db()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request: HttpRequest, obj: Series, form: forms.Form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         result = services.materialize_series(series=obj)
@@ -159,14 +177,14 @@ class WallClockDateTimeField(forms.DateTimeField):
 class MeetingAdminForm(forms.ModelForm):
     """Times are entered as wall-clock time in a zone the admin picks, stored in UTC."""
 
-    time_zone = TimeZoneFormField(
+    time_zone = TimezoneNameField(
         initial="UTC",
-        use_pytz=False,
         help_text="The zone of the start time you enter. It is stored in UTC.",
     )
     local_start = WallClockDateTimeField(
         label="Starts (in that zone)",
         help_text="YYYY-MM-DD HH:MM",
+        validators=[validate_supported_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration_minutes = forms.IntegerField(
@@ -221,15 +239,22 @@ class MeetingAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
-        zone, local = cleaned.get("time_zone"), cleaned.get("local_start")
+        zone_name, local = cleaned.get("time_zone"), cleaned.get("local_start")
         minutes = cleaned.get("duration_minutes")
-        if zone is None or local is None or minutes is None:
+        if zone_name is None or local is None or minutes is None:
             return cleaned
+        zone = ZoneInfo(zone_name)
         local = local.replace(tzinfo=None)
         starts_at = local.replace(tzinfo=zone).astimezone(UTC)
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:
             message = f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: clocks skip it."
             raise ValidationError({"local_start": message})
+        # The field checked the year as typed; the services check the UTC instant, which
+        # can fall a day either side.
+        try:
+            validate_supported_date(starts_at)
+        except ValidationError as error:
+            raise ValidationError({"local_start": error}) from None
         cleaned["starts_at"] = starts_at
         cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
         if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:
@@ -238,7 +263,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
     form = MeetingAdminForm
     list_display = ("title", "series", "start_utc", "status", "is_extra", "sequence")
     list_filter = ("series", "status", UpcomingFilter, "is_extra")

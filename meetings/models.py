@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
-from timezone_field import TimeZoneField
 
+from copf.lib.dates import is_supported_date, validate_supported_date
 from copf.lib.text import LineField, ParagraphsField
+from copf.lib.timezones import CanonicalTimeZoneField
 
 from . import recurrence
 
@@ -26,12 +27,14 @@ class Series(models.Model):
         max_length=255,
         help_text="RFC 5545 RRULE, for example FREQ=MONTHLY;BYDAY=2MO (at most daily).",
     )
-    anchor_timezone = TimeZoneField(
+    anchor_timezone = CanonicalTimeZoneField(
         default="UTC",
-        use_pytz=False,
         help_text="The rule and start time are kept in this zone's wall-clock time.",
     )
-    start_date = models.DateField(help_text="The first meeting, in the anchor zone.")
+    start_date = models.DateField(
+        help_text="The first meeting, in the anchor zone.",
+        validators=[validate_supported_date],
+    )
     start_time = models.TimeField(help_text="Wall-clock start time in the anchor zone.")
     duration = models.DurationField(
         default=timedelta(minutes=90),
@@ -65,6 +68,8 @@ class Series(models.Model):
             raise ValidationError({"duration": "A meeting can last at most 24 hours."})
         if not self.rrule or self.start_date is None or self.start_time is None:
             return
+        if not is_supported_date(self.start_date):
+            return  # the start date's own validator says why
         try:
             self.rrule = recurrence.normalize_rule(self.rrule)
             recurrence.validate_series_rule(
@@ -116,7 +121,7 @@ class Meeting(models.Model):
     )
     title = LineField(max_length=200)
     description = ParagraphsField(blank=True)
-    starts_at = models.DateTimeField()
+    starts_at = models.DateTimeField(validators=[validate_supported_date])
     ends_at = models.DateTimeField()
     original_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)

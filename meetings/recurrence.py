@@ -9,8 +9,9 @@ then each local start is turned into a UTC instant:
 - a local time that happens twice (the autumn fall-back hour) is the first of the two
   (``fold=0``), the earlier UTC instant.
 
-Expansion is bounded: rules more frequent than daily are refused, and a rule has to produce
-its first meeting within ten years of its start date.
+Expansion is bounded: rules more frequent than daily are refused, a rule has to produce
+its first meeting within ten years of its start date, and its start and UNTIL fall in the
+years people may enter (`copf.lib.dates`), far from where date arithmetic overflows.
 """
 
 import re
@@ -18,6 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
+from django.utils.translation import gettext as _
+
+from copf.lib.dates import EARLIEST_YEAR, LATEST_YEAR, is_supported_date
 
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 ALLOWED_PARTS = frozenset(
@@ -27,8 +31,6 @@ SUB_DAILY_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
 MAX_INTERVAL = 400
 MAX_COUNT = 10_000
 FIRST_MEETING_WITHIN_YEARS = 10
-EARLIEST_YEAR = 1970
-LATEST_YEAR = 2200
 # The Gregorian calendar repeats exactly every 400 years (146,097 days, a whole number of
 # weeks), so a rule shifted by 400 years yields the same dates shifted by 400 years.
 GREGORIAN_CYCLE_YEARS = 400
@@ -74,7 +76,12 @@ def normalize_rule(text: str) -> str:
     if "COUNT" in parts and "UNTIL" in parts:
         raise RuleError("Use COUNT or UNTIL, not both.")
     if "UNTIL" in parts:
-        _parse_until(parts["UNTIL"], anchor=ZoneInfo("UTC"))
+        until = _parse_until(parts["UNTIL"], anchor=ZoneInfo("UTC"))
+        if not is_supported_date(until):
+            raise RuleError(
+                _("UNTIL=%(until)s must fall in the years %(earliest)d to %(latest)d.")
+                % {"until": parts["UNTIL"], "earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+            )
     canonical = ";".join(f"{key}={value}" for key, value in parts.items())
     try:
         rrulestr(_without_until(canonical), dtstart=datetime(2000, 1, 1))  # noqa: DTZ001
@@ -87,7 +94,7 @@ def validate_series_rule(
     rule: str, *, start_date: date, start_time: time, anchor: ZoneInfo
 ) -> None:
     """RuleError unless the rule yields a first meeting within ten years of its start."""
-    if not EARLIEST_YEAR <= start_date.year <= LATEST_YEAR:
+    if not is_supported_date(start_date):
         raise RuleError(f"The start date must fall between {EARLIEST_YEAR} and {LATEST_YEAR}.")
     first = first_local_occurrence(
         rule, start_date=start_date, start_time=start_time, anchor=anchor

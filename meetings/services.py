@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from copf.lib.dates import validate_supported_date
+
 from .models import Meeting, Series, default_horizon
 from .selectors import is_held
 
@@ -130,6 +132,7 @@ def move_meeting(
     meeting = lock_meeting(meeting)
     if meeting.is_cancelled:
         raise ValidationError("A cancelled meeting cannot be moved.")
+    validate_supported_date(starts_at)
     ends_at = ends_at or starts_at + meeting.duration
     _check_times(starts_at, ends_at)
     _apply_changes(meeting, starts_at=starts_at, ends_at=ends_at, detach=True)
@@ -215,6 +218,7 @@ def _end_of(
     duration: timedelta | None,
     series: Series | None,
 ) -> datetime:
+    validate_supported_date(starts_at)
     if ends_at is None:
         if duration is None:
             duration = series.duration if series else timedelta(minutes=90)

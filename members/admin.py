@@ -4,8 +4,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from copf.lib.admin import SupportedYearsDateHierarchyMixin
+
+from .accounts import AdminLoginForm
 from .deliveries import outage, queue, sweep
-from .forms import AdminLoginForm, UserAdminChangeForm, UserAdminCreationForm
+from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import Delivery, User
 
 admin.site.login_form = AdminLoginForm
@@ -39,7 +42,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
     list_display = ("kind", "user", "meeting", "state", "due_at", "attempts", "sent_at", "reason")
     list_filter = ("state", "kind")
     search_fields = ("user__email", "meeting__title", "message_id")

@@ -1,41 +1,12 @@
-from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
-from copf.lib.timezones import canonical_timezone_name, picker_timezone_names
+from copf.lib.dates import validate_supported_date
+from copf.lib.timezones import TimezoneNameField
 
 from .models import Rsvp, User
-
-
-class TimezoneNameField(forms.ChoiceField):
-    """A zone picker that also accepts legacy and differently-cased names, storing the
-    current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
-
-    default_error_messages = {
-        "unknown": "“%(value)s” is not a time zone we know. Pick one from the list, "
-        "for example Europe/Berlin or Asia/Kolkata."
-    }
-
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("label", "Time zone")
-        super().__init__(choices=[(name, name) for name in picker_timezone_names()], **kwargs)
-
-    def to_python(self, value: object) -> str:
-        text = super().to_python(value)
-        if not text:
-            return text
-        canonical = canonical_timezone_name(text)
-        if canonical is None:
-            raise forms.ValidationError(
-                self.error_messages["unknown"], code="unknown", params={"value": text[:64]}
-            )
-        return canonical
-
-    def valid_value(self, value: str) -> bool:
-        return canonical_timezone_name(value) is not None
 
 
 class SignupForm(forms.Form):
@@ -75,10 +46,6 @@ class ProfileForm(forms.ModelForm):
             "calendar_alert_minutes",
         )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial["timezone"] = str(self.instance.timezone)
-
 
 class RsvpForm(forms.Form):
     response = forms.ChoiceField(
@@ -111,19 +78,9 @@ class UserAdminChangeForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-
-class AdminLoginForm(AdminAuthenticationForm):
-    """The admin's log-in, checked by allauth like the site's, so wrong passwords count
-    against the same limits (per address and per client address) in either place."""
-
-    def clean(self) -> dict[str, object]:
-        email = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if email is not None and password:
-            self.user_cache = get_adapter(self.request).authenticate(
-                self.request, email=email, password=password
-            )
-            if self.user_cache is None:
-                raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's own fields, typed only here: a date at the edge of the calendar would
+        # overflow when the database adapter converts it to UTC.
+        for name in ("last_login", "date_joined"):
+            self.fields[name].validators.append(validate_supported_date)

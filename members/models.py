@@ -5,9 +5,9 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
-from timezone_field import TimeZoneField
 
 from copf.lib.text import LineField
+from copf.lib.timezones import CanonicalTimeZoneField
 
 CALENDAR_ALERT_CHOICES = [
     (10, "10 minutes before"),
@@ -59,7 +59,7 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField("e-mail address", unique=True)
     display_name = LineField(max_length=100, blank=True)
-    timezone = TimeZoneField(default="UTC", use_pytz=False)
+    timezone = CanonicalTimeZoneField(default="UTC")
     reminders_enabled = models.BooleanField(
         "send me reminders", default=True, help_text="The off switch for every reminder."
     )

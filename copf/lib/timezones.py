@@ -1,8 +1,20 @@
-"""Time-zone names: validation, legacy names, and the list offered in pickers."""
+"""Time-zone names: validation, legacy names, the list offered in pickers, and the form
+and model fields that accept only these names.
+
+The names are those of the tzdata package, the same on every server; the server's own zone
+files (`localtime`, `posixrules`, `posix/...`) name no place a member lives in.
+"""
 
 import zoneinfo
 from functools import cache
 from importlib import resources
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from timezone_field import TimeZoneField
 
 # A few names people still type that the IANA link table does not cover.
 EXTRA_LEGACY_NAMES = {
@@ -18,11 +30,14 @@ EXTRA_LEGACY_NAMES = {
 }
 
 MAX_NAME_LENGTH = 64
+# A placeholder in the IANA list ("Local time zone must be set"), not a place.
+NOT_A_PLACE = "Factory"
 
 
 @cache
 def _available() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {NOT_A_PLACE}
 
 
 def canonical_timezone_name(name: str) -> str | None:
@@ -100,3 +115,78 @@ def _zone_table_names() -> tuple[str, ...]:
 
 def _tzdata_text(name: str) -> str:
     return resources.files("tzdata.zoneinfo").joinpath(name).read_text(encoding="utf-8")
+
+
+UNKNOWN_ZONE = _(
+    "“%(value)s” is not a time zone we know. Pick one from the list, "
+    "for example Europe/Berlin or Asia/Kolkata."
+)
+
+
+class TimezoneNameField(forms.ChoiceField):
+    """A zone picker that also accepts legacy and differently-cased names, storing the
+    current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
+
+    default_error_messages = {"unknown": UNKNOWN_ZONE}
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("label", _("Time zone"))
+        super().__init__(choices=[(name, name) for name in picker_timezone_names()], **kwargs)
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value)
+        if not text:
+            return text
+        canonical = canonical_timezone_name(text)
+        if canonical is None:
+            raise ValidationError(
+                self.error_messages["unknown"],
+                code="unknown",
+                params={"value": text[:MAX_NAME_LENGTH]},
+            )
+        return canonical
+
+    def valid_value(self, value: str) -> bool:
+        return canonical_timezone_name(value) is not None
+
+    def prepare_value(self, value: object) -> object:
+        # A stored legacy name (Europe/Kiev) is not in the list; show its current name
+        # selected, or the browser would send the first one (UTC) back.
+        name = str(getattr(value, "key", value) or "")
+        return canonical_timezone_name(name) or value
+
+
+class CanonicalTimeZoneField(TimeZoneField):
+    """django-timezone-field's field, valid only for a current IANA name of the list above
+    (django-timezone-field takes any zone file the server can open), with the picker as
+    its form field."""
+
+    default_error_messages = {"unknown": UNKNOWN_ZONE}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("use_pytz", False)
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value: object, model_instance: models.Model | None) -> None:
+        name = str(value) if value else ""
+        if name and canonical_timezone_name(name) != name:
+            raise ValidationError(
+                self.error_messages["unknown"],
+                code="unknown",
+                params={"value": name[:MAX_NAME_LENGTH]},
+            )
+        super().validate(value, model_instance)
+
+    def formfield(self, **kwargs: object) -> forms.Field:
+        # Not Django's choice field over every zone the server has: the picker. Of what the
+        # admin passes, keep only what the picker takes.
+        defaults: dict[str, object] = {
+            "required": not self.blank,
+            "label": capfirst(self.verbose_name),
+            "help_text": self.help_text,
+        }
+        if self.has_default():
+            defaults["initial"] = str(self.get_default())
+        kept = ("required", "label", "help_text", "initial", "disabled", "widget")
+        defaults |= {key: value for key, value in kwargs.items() if key in kept}
+        return TimezoneNameField(**defaults)

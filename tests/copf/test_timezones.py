@@ -1,13 +1,43 @@
 import zoneinfo
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from copf.lib import timezones
 from copf.lib.timezones import (
+    CanonicalTimeZoneField,
+    TimezoneNameField,
     canonical_timezone_name,
     parse_timezone,
     picker_timezone_names,
 )
+
+TZDATA_NAMES = frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
+NOT_PLACES = ["localtime", "Factory", "posixrules"]
+
+
+def clear_name_caches() -> None:
+    for value in vars(timezones).values():
+        if hasattr(value, "cache_clear"):
+            value.cache_clear()
+
+
+@pytest.fixture
+def server_with_odd_zone_files(tmp_path):
+    """A server whose zone directory, like many, also holds localtime, posixrules and
+    Factory files, and lacks most real zones."""
+    utc = resources.files("tzdata.zoneinfo").joinpath("UTC").read_bytes()
+    for name in ["localtime", "posixrules", "Factory", "Europe/Berlin"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(utc)
+    zoneinfo.reset_tzpath(to=[str(tmp_path)])
+    clear_name_caches()
+    yield
+    zoneinfo.reset_tzpath()
+    ZoneInfo.clear_cache()
+    clear_name_caches()
 
 
 @pytest.mark.parametrize(
@@ -105,9 +135,29 @@ def test_canonical_timezone_name_accepts_utc():
     assert canonical_timezone_name("UTC") == "UTC"
 
 
+@pytest.mark.parametrize("name", [*NOT_PLACES, "posix/Europe/Berlin", "right/UTC"])
+def test_canonical_timezone_name_is_none_for_a_zone_file_that_names_no_place(name):
+    assert canonical_timezone_name(name) is None
+
+
+def test_the_names_accepted_are_the_tzdata_package_list_without_factory():
+    names = TZDATA_NAMES | set(zoneinfo.available_timezones())
+
+    accepted = {name for name in names if canonical_timezone_name(name) is not None}
+
+    assert accepted == TZDATA_NAMES - {"Factory"}
+
+
+def test_the_names_accepted_do_not_depend_on_the_servers_zone_files(server_with_odd_zone_files):
+    assert [canonical_timezone_name(name) for name in NOT_PLACES] == [None, None, None]
+    assert canonical_timezone_name("Asia/Kolkata") == "Asia/Kolkata"
+    assert canonical_timezone_name("Europe/Kiev") == "Europe/Kyiv"
+    assert "Asia/Kolkata" in picker_timezone_names()
+
+
 def test_every_zone_name_has_a_canonical_name_that_is_its_own_canonical_name():
     # A legacy name must lead straight to a current name, not to another legacy name.
-    canonical = {name: canonical_timezone_name(name) for name in zoneinfo.available_timezones()}
+    canonical = {name: canonical_timezone_name(name) for name in TZDATA_NAMES - {"Factory"}}
 
     not_final = {
         name: current
@@ -156,3 +206,55 @@ def test_every_name_in_the_picker_is_its_own_canonical_name():
     names = picker_timezone_names()
 
     assert [name for name in names if canonical_timezone_name(name) != name] == []
+
+
+# --- the form and model fields -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("Europe/Kiev", "Europe/Kyiv"), ("asia/kolkata", "Asia/Kolkata"), ("UTC", "UTC")],
+)
+def test_the_picker_field_reads_current_legacy_and_differently_cased_names(typed, stored):
+    assert TimezoneNameField().clean(typed) == stored
+
+
+@pytest.mark.parametrize("name", [*NOT_PLACES, "Mars/Base"])
+def test_the_picker_field_refuses_a_name_that_is_no_place_with_a_message(name):
+    with pytest.raises(ValidationError) as caught:
+        TimezoneNameField().clean(name)
+
+    assert caught.value.messages == [
+        f"“{name}” is not a time zone we know. Pick one from the list, "
+        "for example Europe/Berlin or Asia/Kolkata."
+    ]
+
+
+def test_the_model_field_accepts_every_name_in_the_picker():
+    field = CanonicalTimeZoneField()
+
+    refused = []
+    for name in picker_timezone_names():
+        try:
+            field.clean(name, None)
+        except ValidationError:
+            refused.append(name)
+
+    assert refused == []
+
+
+@pytest.mark.parametrize("name", [*NOT_PLACES, "Europe/Kiev"])
+def test_the_model_field_refuses_a_name_that_is_not_a_current_iana_name(name):
+    with pytest.raises(ValidationError):
+        CanonicalTimeZoneField().clean(name, None)
+
+
+def test_the_model_fields_form_field_is_the_picker():
+    form_field = CanonicalTimeZoneField(default="UTC", help_text="Yours.").formfield()
+
+    assert isinstance(form_field, TimezoneNameField)
+    assert (form_field.initial, form_field.help_text, form_field.required) == (
+        "UTC",
+        "Yours.",
+        True,
+    )

@@ -916,3 +916,290 @@ def test_deleting_a_series_whose_meetings_someone_holds_deletes_nothing(client, 
     assert response.status_code == 200
     assertContains(response, "protected")
     assert Meeting.objects.filter(pk=meeting.pk).exists() is True
+
+
+# Dates at the edges of the calendar: refused with a message, never an OverflowError
+
+OUT_OF_SPAN = "Enter a date in the years 1970 to 2200."
+OUT_OF_SPAN_UTC = "Enter a time in the years 1970 to 2200 (UTC)."
+EDGE_STARTS = [
+    pytest.param("UTC", "9999-12-31T23:59", id="last-minute-of-the-calendar"),
+    pytest.param("America/New_York", "9999-12-31T23:00", id="after-9999-in-utc"),
+    pytest.param("Asia/Tokyo", "0001-01-01T00:00", id="before-year-1-in-utc"),
+    pytest.param("UTC", "0001-01-01T00:00", id="first-minute-of-the-calendar"),
+]
+
+
+@pytest.mark.parametrize(("zone", "start"), EDGE_STARTS)
+def test_an_extra_meeting_at_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, zone, start
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(time_zone=zone, local_start=start))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN]}
+    assertContains(response, OUT_OF_SPAN)
+    assert Meeting.objects.count() == 0
+
+
+def test_an_extra_meeting_that_is_still_1969_in_utc_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Tokyo", local_start="1970-01-01T08:30"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN_UTC]}
+    assert Meeting.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        ("1970-01-01T00:00", datetime(1970, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2200-12-31T23:59", datetime(2200, 12, 31, 23, 59, tzinfo=UTC)),
+    ],
+)
+def test_an_extra_meeting_at_either_end_of_the_supported_years_is_scheduled(
+    client, staff, start, expected
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(local_start=start))
+
+    assert response.status_code == 302
+    assert list(Meeting.objects.values_list("starts_at", "ends_at")) == [
+        (expected, expected + timedelta(minutes=60))
+    ]
+
+
+@pytest.mark.parametrize(("zone", "start"), EDGE_STARTS)
+def test_moving_a_meeting_to_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, staff, meeting, zone, start
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(time_zone=zone, local_start=start)
+
+    response = client.post(change_meeting_url(meeting), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"local_start": [OUT_OF_SPAN]}
+    meeting.refresh_from_db()
+    assert (meeting.starts_at, meeting.sequence, meeting.detached) == (
+        datetime(2027, 1, 11, 14, 0, tzinfo=UTC),
+        0,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "starts_at__year=9999",
+        "starts_at__year=9999&starts_at__month=12",
+        "starts_at__year=9999&starts_at__month=12&starts_at__day=31",
+        "starts_at__year=1&starts_at__month=1&starts_at__day=1",
+        "starts_at__year=99999999999999999999",
+    ],
+)
+def test_the_meeting_list_drilled_down_past_the_supported_years_is_refused_not_a_500(
+    client, db, query
+):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True, timezone="Asia/Tokyo"))
+
+    response = client.get(f"{MEETING_LIST_URL}?{query}")
+
+    assert (response.status_code, response["Location"]) == (302, f"{MEETING_LIST_URL}?e=1")
+
+
+def test_the_meeting_list_drilled_down_to_a_supported_year_lists_its_meetings(client, staff):
+    MeetingFactory(title="In 2027")
+    MeetingFactory(title="In 2028", starts_at=datetime(2028, 1, 10, 14, 0, tzinfo=UTC))
+    client.force_login(staff)
+
+    response = client.get(f"{MEETING_LIST_URL}?starts_at__year=2027")
+
+    assert changelist_titles(response) == ["In 2027"]
+
+
+@pytest.mark.parametrize(
+    ("anchor", "start_date"),
+    [
+        ("UTC", "9999-12-31"),
+        ("America/New_York", "9999-12-31"),
+        ("Asia/Tokyo", "0001-01-01"),
+        ("UTC", "1969-12-31"),
+    ],
+)
+def test_a_series_starting_at_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, anchor, start_date
+):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_SERIES_URL,
+        series_data(anchor_timezone=anchor, start_date=start_date, start_time="23:59"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"start_date": [OUT_OF_SPAN]}
+    assert Series.objects.count() == 0
+    assert Meeting.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("anchor", "start_date"), [("UTC", "9999-12-31"), ("Asia/Tokyo", "0001-01-01")]
+)
+def test_moving_a_series_start_to_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, staff, series, anchor, start_date
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data.update(anchor_timezone=anchor, start_date=start_date, start_time="23:59")
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"start_date": [OUT_OF_SPAN]}
+    series.refresh_from_db()
+    assert (series.start_date, series.start_time, str(series.anchor_timezone)) == (
+        date(2023, 5, 8),
+        time(14, 0),
+        "UTC",
+    )
+
+
+@pytest.mark.parametrize(
+    ("anchor", "until"),
+    [
+        ("Asia/Tokyo", "99991231T235959Z"),
+        ("America/New_York", "00010101T000000Z"),
+        ("UTC", "22010101"),
+    ],
+)
+def test_a_series_rule_until_the_edge_of_the_calendar_is_refused_and_creates_nothing(
+    client, staff, anchor, until
+):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_SERIES_URL, series_data(anchor_timezone=anchor, rrule=f"FREQ=DAILY;UNTIL={until}")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "rrule": [f"UNTIL={until} must fall in the years 1970 to 2200."]
+    }
+    assert Series.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("duration", "999999999 00:00:00", "A meeting can last at most 24 hours."),
+        (
+            "rrule",
+            "FREQ=HOURLY",
+            "FREQ=HOURLY is more frequent than daily; meetings repeat at most daily.",
+        ),
+        (
+            "rrule",
+            "FREQ=MONTHLY;BYDAY=9MO",
+            "BYDAY=9MO: the number must be from 1 to 5 or -1 to -5.",
+        ),
+    ],
+)
+def test_a_refused_series_change_shows_the_saved_schedule_beside_the_error(
+    client, staff, series, field, value, error
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data[field] = value
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [error]}
+    assertContains(
+        response,
+        '<div class="readonly">Every month on the second Monday, 14:00–15:30 UTC</div>',
+        html=True,
+    )
+    series.refresh_from_db()
+    assert (series.rrule, series.duration) == ("FREQ=MONTHLY;BYDAY=2MO", timedelta(minutes=90))
+
+
+# Time zones that name no place (the server's localtime, posixrules, Factory)
+
+NOT_A_PLACE = (
+    "“%s” is not a time zone we know. Pick one from the list, "
+    "for example Europe/Berlin or Asia/Kolkata."
+)
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_a_series_anchored_in_a_zone_that_names_no_place_is_refused_and_changes_nothing(
+    client, staff, series, zone
+):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data["anchor_timezone"] = zone
+
+    response = client.post(change_series_url(series), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"anchor_timezone": [NOT_A_PLACE % zone]}
+    series.refresh_from_db()
+    assert str(series.anchor_timezone) == "UTC"
+
+
+def test_adding_a_series_anchored_in_localtime_is_refused_and_creates_nothing(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(anchor_timezone="localtime"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "anchor_timezone": [NOT_A_PLACE % "localtime"]
+    }
+    assert Series.objects.count() == 0
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_a_series_anchored_under_a_legacy_name_is_stored_under_its_current_name(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_SERIES_URL, series_data(anchor_timezone="Europe/Kiev"))
+
+    assert response.status_code == 302
+    assert str(Series.objects.get().anchor_timezone) == "Europe/Kyiv"
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_an_extra_meeting_in_a_zone_that_names_no_place_is_refused_and_creates_nothing(
+    client, staff, zone
+):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(time_zone=zone))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"time_zone": [NOT_A_PLACE % zone]}
+    assert Meeting.objects.count() == 0
+
+
+def test_an_extra_meeting_in_a_legacy_zone_is_read_in_its_current_zone(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Asia/Calcutta", local_start="2027-03-01T19:30"),
+    )
+
+    assert response.status_code == 302
+    assert Meeting.objects.get().starts_at == datetime(2027, 3, 1, 14, 0, tzinfo=UTC)

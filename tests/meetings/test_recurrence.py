@@ -665,6 +665,16 @@ def test_normalize_rule_refuses_with_a_message_saying_why(text, message):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    "until", ["99991231T235959Z", "00010101T000000Z", "19691231", "22010101T000000"]
+)
+def test_normalize_rule_refuses_an_until_outside_the_supported_years(until):
+    with pytest.raises(RuleError) as caught:
+        normalize_rule(f"FREQ=DAILY;UNTIL={until}")
+
+    assert str(caught.value) == f"UNTIL={until} must fall in the years 1970 to 2200."
+
+
 def test_rule_error_is_a_value_error():
     with pytest.raises(ValueError, match="The rule needs a FREQ"):
         normalize_rule("INTERVAL=2")

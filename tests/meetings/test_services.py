@@ -244,6 +244,20 @@ class TestScheduleExtraMeeting:
         with pytest.raises(ValueError, match="aware"):
             services.schedule_extra_meeting(title="Naive", starts_at=datetime(2027, 2, 1, 8, 0))  # noqa: DTZ001
 
+    @pytest.mark.parametrize(
+        "start",
+        [
+            pytest.param(datetime(9999, 12, 31, 23, 59, tzinfo=UTC), id="last-minute"),
+            pytest.param(datetime(1, 1, 1, tzinfo=UTC), id="first-minute"),
+        ],
+    )
+    def test_refuses_a_start_at_the_edge_of_the_calendar(self, db, start):
+        with pytest.raises(ValidationError) as caught:
+            services.schedule_extra_meeting(title="Far out", starts_at=start)
+
+        assert caught.value.messages == ["Enter a time in the years 1970 to 2200 (UTC)."]
+        assert Meeting.objects.count() == 0
+
     def test_does_not_collide_with_a_rule_meeting_at_the_same_time(self, meeting):
         extra = services.schedule_extra_meeting(
             title="Twin", starts_at=meeting.starts_at, series=meeting.series
@@ -288,6 +302,24 @@ class TestMoveMeeting:
             services.move_meeting(meeting=meeting, starts_at=meeting.starts_at + timedelta(days=1))
         meeting.refresh_from_db()
         assert meeting.sequence == 1
+
+    @pytest.mark.parametrize(
+        "start",
+        [
+            pytest.param(datetime(9999, 12, 31, 23, 59, tzinfo=UTC), id="last-minute"),
+            pytest.param(datetime(1, 1, 1, tzinfo=UTC), id="first-minute"),
+        ],
+    )
+    def test_refuses_a_start_at_the_edge_of_the_calendar_and_changes_nothing(self, meeting, start):
+        with pytest.raises(ValidationError) as caught:
+            services.move_meeting(meeting=meeting, starts_at=start)
+
+        assert caught.value.messages == ["Enter a time in the years 1970 to 2200 (UTC)."]
+        meeting.refresh_from_db()
+        assert (meeting.starts_at, meeting.sequence) == (
+            datetime(2027, 1, 11, 14, 0, tzinfo=UTC),
+            0,
+        )
 
 
 @pytest.mark.django_db

@@ -115,6 +115,9 @@ class TestSchedule:
             "x" * 500,
             "Europe/Berlin\r\nSet-Cookie: a=b",
             "<script>",
+            "localtime",
+            "Factory",
+            "posixrules",
         ],
     )
     def test_an_unknown_zone_falls_back_to_utc_with_a_note(self, client, east, value):
@@ -127,6 +130,16 @@ class TestSchedule:
         assert "<script>" not in response.content.decode().split("</head>")[1].replace(
             '<script src="/static/js/tz.js" defer></script>', ""
         )
+
+    def test_the_servers_own_zone_is_no_zone_of_a_viewer(self, client, east):
+        response = client.get("/", {"tz": "localtime"})
+
+        assert response.context["viewer_tz"].name == "UTC"
+        assert (
+            "We don’t know the time zone “localtime”, so times are shown in UTC instead."
+            in text_of(response)
+        )
+        assert "14:00–15:30 UTC" in text_of(response)
 
     def test_a_legacy_zone_name_is_shown_under_its_current_name(self, client, east):
         response = client.get("/", {"tz": "Europe/Kiev"})

@@ -1,4 +1,4 @@
-"""The delivery list in the admin: state, reason, and sending again."""
+"""The admin: users, and the delivery list (state, reason, and sending again)."""
 
 import smtplib
 from datetime import timedelta
@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
-from members.models import Delivery
+from members.models import Delivery, User
 from tests.members.deliveries.support import (
     NOW,
     answer,
@@ -19,7 +20,161 @@ from tests.members.deliveries.support import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mail_settings", "clock")]
 
-# --- admin -----------------------------------------------------------------------------
+# --- users -----------------------------------------------------------------------------
+
+ADD_USER_URL = reverse("admin:members_user_add")
+LONG_ADDRESS = "a" * 60 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * 52 + ".org"
+TOO_LONG = "Ensure this value has at most 254 characters (it has 300)."
+
+
+def change_user_url(user: User) -> str:
+    return reverse("admin:members_user_change", args=[user.pk])
+
+
+def user_change_data(user: User, **overrides: str) -> dict[str, str]:
+    """The change form as the admin page fills it in, for a staff member in UTC."""
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "timezone": str(user.timezone),
+        "is_active": "on",
+        "date_joined_0": f"{user.date_joined:%Y-%m-%d}",
+        "date_joined_1": f"{user.date_joined:%H:%M:%S}",
+        "last_login_0": "",
+        "last_login_1": "",
+        **overrides,
+    }
+
+
+def test_adding_a_user_with_an_address_longer_than_the_column_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_USER_URL,
+        {
+            "email": LONG_ADDRESS,
+            "display_name": "Asha",
+            "timezone": "UTC",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+            "usable_password": "true",
+        },
+    )
+
+    assert len(LONG_ADDRESS) == 300
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"email": [TOO_LONG]}
+    assert list(User.objects.all()) == [staff]
+
+
+def test_changing_an_address_to_one_longer_than_the_column_is_refused(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, email=LONG_ADDRESS))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"email": [TOO_LONG]}
+    assert User.objects.get(pk=user.pk).email == user.email
+
+
+@pytest.mark.parametrize(
+    ("admin_zone", "joined"),
+    [
+        pytest.param("Asia/Tokyo", ("0001-01-01", "00:00:00"), id="before-year-1-in-utc"),
+        pytest.param("America/New_York", ("9999-12-31", "23:59:00"), id="after-9999-in-utc"),
+        pytest.param("UTC", ("1969-12-31", "23:59:00"), id="before-1970"),
+    ],
+)
+def test_a_join_date_at_the_edge_of_the_calendar_is_refused_and_changes_nothing(
+    client, admin_zone, joined
+):
+    user = member()
+    client.force_login(User.objects.create_superuser("boss@example.org", "x", timezone=admin_zone))
+    day, time = joined
+
+    response = client.post(
+        change_user_url(user), user_change_data(user, date_joined_0=day, date_joined_1=time)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "date_joined": ["Enter a time in the years 1970 to 2200 (UTC)."]
+    }
+    assert User.objects.get(pk=user.pk).date_joined == user.date_joined
+
+
+def test_a_valid_change_of_a_user_is_saved(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, display_name="Asha K"))
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).display_name == "Asha K"
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime", "Factory"])
+def test_a_zone_that_names_no_place_is_refused_in_the_user_admin_and_changes_nothing(
+    client, staff, zone
+):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, timezone=zone))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "timezone": [
+            f"“{zone}” is not a time zone we know. Pick one from the list, "
+            "for example Europe/Berlin or Asia/Kolkata."
+        ]
+    }
+    assert str(User.objects.get(pk=user.pk).timezone) == "UTC"
+
+
+def test_adding_a_user_with_a_zone_that_names_no_place_is_refused(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_USER_URL,
+        {
+            "email": "asha@example.org",
+            "display_name": "Asha",
+            "timezone": "localtime",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["timezone"]
+    assert list(User.objects.all()) == [staff]
+
+
+def test_a_legacy_zone_name_in_the_user_admin_is_stored_under_its_current_name(client, staff):
+    user = member()
+    client.force_login(staff)
+
+    response = client.post(change_user_url(user), user_change_data(user, timezone="Asia/Calcutta"))
+
+    assert response.status_code == 302
+    assert str(User.objects.get(pk=user.pk).timezone) == "Asia/Kolkata"
+
+
+def test_a_user_stored_under_a_legacy_zone_name_shows_its_current_name_selected(client, staff):
+    user = member()
+    User.objects.filter(pk=user.pk).update(timezone="Europe/Kiev")
+    client.force_login(staff)
+
+    response = client.get(change_user_url(user))
+
+    assert response.context["adminform"].form["timezone"].value() == "Europe/Kyiv"
+    assertContains(response, '<option value="Europe/Kyiv" selected>')
+
+
+# --- deliveries ------------------------------------------------------------------------
 
 
 DELIVERY_LIST_URL = "admin:members_delivery_changelist"
@@ -143,3 +298,15 @@ def test_wrong_passwords_at_the_admin_count_against_the_sites_log_in(client, adm
 
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("query", ["due_at__year=9999", "due_at__year=9999&due_at__month=12"])
+def test_the_delivery_list_drilled_down_past_the_supported_years_is_refused_not_a_500(
+    client, staff, query
+):
+    client.force_login(staff)
+    url = reverse(DELIVERY_LIST_URL)
+
+    response = client.get(f"{url}?{query}")
+
+    assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")

@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
+from pytest_django.asserts import assertContains
 
 from meetings import services as meeting_services
 from members.models import Follow, Rsvp, User
@@ -50,6 +51,29 @@ def signed_in(client, member):
 @pytest.fixture
 def future_meeting(db):
     return MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+
+
+def address_of(length: int) -> str:
+    """A well-formed e-mail address of exactly `length` characters."""
+    local, tail = "a" * 60 + "@", ".org"
+    # Domain labels may have at most 63 characters: a dot after every 60.
+    domain = "".join("." if i % 61 == 60 else "b" for i in range(length - len(local) - len(tail)))
+    return local + domain + tail
+
+
+LONG_ADDRESS = address_of(300)
+TOO_LONG = "Ensure this value has at most 254 characters (it has 300)."
+
+
+def sign_up_data(**overrides: str) -> dict[str, str]:
+    return {
+        "email": "asha@example.org",
+        "display_name": "Asha",
+        "timezone": "UTC",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **overrides,
+    }
 
 
 def text_of(response) -> str:
@@ -107,6 +131,19 @@ class TestSignUp:
         ]
         assert not User.objects.exists()
 
+    @pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules"])
+    def test_a_zone_file_that_names_no_place_is_refused_with_a_message(self, client, zone):
+        response = client.post("/accounts/signup/", sign_up_data(timezone=zone))
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {
+            "timezone": [
+                f"“{zone}” is not a time zone we know. Pick one from the list, "
+                "for example Europe/Berlin or Asia/Kolkata."
+            ]
+        }
+        assert not User.objects.exists()
+
     def test_signing_up_with_a_taken_address_looks_the_same_as_a_new_one(self, client, member):
         def sign_up(email):
             return Client().post(
@@ -129,6 +166,36 @@ class TestSignUp:
             member.email,
             "new@example.org",
         ]
+
+    def test_an_address_longer_than_the_column_is_refused_and_nothing_is_stored(self, client):
+        response = client.post("/accounts/signup/", sign_up_data(email=LONG_ADDRESS))
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"email": [TOO_LONG]}
+        assertContains(response, TOO_LONG)
+        assert not User.objects.exists()
+        assert not EmailAddress.objects.exists()
+        assert mail.outbox == []
+
+    def test_signing_up_twice_with_a_long_address_is_refused_both_times_never_a_500(self, db):
+        codes = [
+            Client(raise_request_exception=False)
+            .post("/accounts/signup/", sign_up_data(email=LONG_ADDRESS))
+            .status_code
+            for _ in range(2)
+        ]
+
+        assert codes == [200, 200]
+        assert not User.objects.exists()
+
+    def test_an_address_of_exactly_254_characters_is_stored_whole(self, client):
+        address = address_of(254)
+
+        response = client.post("/accounts/signup/", sign_up_data(email=address))
+
+        assert response.status_code == 302
+        assert list(User.objects.values_list("email", flat=True)) == [address]
+        assert list(EmailAddress.objects.values_list("email", flat=True)) == [address]
 
 
 @pytest.mark.django_db
@@ -205,6 +272,13 @@ class TestLogIn:
 
         assert response["Location"] == "/series/cop-f-east/"
 
+    def test_an_address_longer_than_the_column_is_refused_with_a_message(self, client):
+        response = client.post("/accounts/login/", {"login": LONG_ADDRESS, "password": PASSWORD})
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"login": [TOO_LONG]}
+        assert "_auth_user_id" not in client.session
+
 
 @pytest.mark.django_db
 class TestPasswordReset:
@@ -228,6 +302,36 @@ class TestPasswordReset:
         ]
 
         assert codes == [302, 302, 302, 429]
+
+    def test_an_address_longer_than_the_column_is_refused_and_no_mail_is_sent(self, client):
+        response = client.post("/accounts/password/reset/", {"email": LONG_ADDRESS})
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"email": [TOO_LONG]}
+        assert mail.outbox == []
+
+
+@pytest.mark.django_db
+class TestEmailAddresses:
+    def test_adding_an_address_longer_than_the_column_is_refused_and_stores_nothing(
+        self, signed_in, member
+    ):
+        response = signed_in.post("/accounts/email/", {"email": LONG_ADDRESS, "action_add": ""})
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"email": [TOO_LONG]}
+        assert list(EmailAddress.objects.values_list("email", flat=True)) == [member.email]
+        assert mail.outbox == []
+
+    def test_adding_an_address_of_254_characters_stores_it_whole(self, signed_in, member):
+        address = address_of(254)
+
+        response = signed_in.post("/accounts/email/", {"email": address, "action_add": ""})
+
+        assert response.status_code == 302
+        assert sorted(EmailAddress.objects.values_list("email", flat=True)) == sorted(
+            [member.email, address]
+        )
 
 
 @pytest.mark.django_db
@@ -444,7 +548,18 @@ class TestProfile:
             True,
         )
 
-    @pytest.mark.parametrize("zone", ["Mars/Base", "", "../../etc/passwd", "Europe/Berlin;UTC"])
+    @pytest.mark.parametrize(
+        "zone",
+        [
+            "Mars/Base",
+            "",
+            "../../etc/passwd",
+            "Europe/Berlin;UTC",
+            "localtime",
+            "Factory",
+            "posixrules",
+        ],
+    )
     def test_refuses_a_bad_zone_and_changes_nothing(self, signed_in, member, zone):
         response = signed_in.post("/me/", {"display_name": "Changed", "timezone": zone})
 
