@@ -190,3 +190,31 @@ class CanonicalTimeZoneField(TimeZoneField):
         kept = ("required", "label", "help_text", "initial", "disabled", "widget")
         defaults |= {key: value for key, value in kwargs.items() if key in kept}
         return TimezoneNameField(**defaults)
+
+
+def current_zone_names(model_label: str, field_name: str):
+    """A migration step that rewrites every stored zone name to the current IANA name
+    (Europe/Kiev → Europe/Kyiv), and one that names no place (`localtime`, `posixrules`,
+    `Factory`, saved before the zone fields were strict) to UTC.
+
+    Raw SQL, since loading such a row through the zone field fails on a server without
+    that zone file.
+    """
+
+    def rewrite(apps: object, schema_editor: object) -> None:
+        model = apps.get_model(model_label)
+        table = schema_editor.quote_name(model._meta.db_table)
+        column = schema_editor.quote_name(model._meta.get_field(field_name).column)
+        pk = schema_editor.quote_name(model._meta.pk.column)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(f"SELECT {pk}, {column} FROM {table}")  # noqa: S608
+            rows = cursor.fetchall()
+            for key, name in rows:
+                current = canonical_timezone_name(name or "") or "UTC"
+                if current != name:
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
+                        [current, key],
+                    )
+
+    return rewrite

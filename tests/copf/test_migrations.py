@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from members.models import User
+from tests.factories import SeriesFactory, UserFactory
 
 CACHE_TABLE = "copf_cache"
 PASSWORD = "a long pass phrase"
@@ -101,3 +102,38 @@ class TestCacheTableMigration:
         assert (signup.status_code, signup["Location"]) == (302, "/accounts/confirm-email/")
         assert (login.status_code, login["Location"]) == (302, "/accounts/confirm-email/")
         assert User.objects.filter(email="asha@example.org").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestZoneNamesMigration:
+    def stored_zone(self, table: str, column: str, key: int) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [key])  # noqa: S608
+            return cursor.fetchone()[0]
+
+    def test_stored_legacy_names_become_current_and_non_places_utc(self):
+        users = {name: UserFactory() for name in ("Europe/Kiev", "posixrules", "Asia/Kolkata")}
+        series = SeriesFactory()
+        with connection.cursor() as cursor:
+            for name, user in users.items():
+                # Raw SQL: what the looser field of earlier releases let in.
+                cursor.execute(
+                    "UPDATE members_user SET timezone = %s WHERE id = %s", [name, user.pk]
+                )
+            cursor.execute(
+                "UPDATE meetings_series SET anchor_timezone = 'localtime' WHERE id = %s",
+                [series.pk],
+            )
+
+        call_command("migrate", "members", "0007", verbosity=0)
+        call_command("migrate", "meetings", "0004", verbosity=0)
+        call_command("migrate", verbosity=0)
+
+        assert [
+            self.stored_zone("members_user", "timezone", user.pk) for user in users.values()
+        ] == [
+            "Europe/Kyiv",
+            "UTC",
+            "Asia/Kolkata",
+        ]
+        assert self.stored_zone("meetings_series", "anchor_timezone", series.pk) == "UTC"
