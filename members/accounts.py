@@ -17,6 +17,13 @@ validate_email_length = MaxLengthValidator(User._meta.get_field("email").max_len
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_safe_url(self, url: str) -> bool:
+        # allauth parses `next` itself, and a malformed URL (`http://[`) raises.
+        try:
+            return super().is_safe_url(url)
+        except ValueError:
+            return False
+
     def clean_email(self, email: str) -> str:
         # Sign-up, adding an address and password reset all ask this.
         validate_email_length(email)

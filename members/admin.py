@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from copf.lib.admin import SupportedYearsDateHierarchyMixin
+from copf.lib.admin import BoundedIdsMixin, SupportedYearsDateHierarchyMixin
 
 from .accounts import AdminLoginForm
 from .deliveries import outage, queue, sweep
@@ -12,10 +14,16 @@ from .forms import UserAdminChangeForm, UserAdminCreationForm
 from .models import Delivery, User
 
 admin.site.login_form = AdminLoginForm
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BoundedIdsMixin, BaseGroupAdmin):
+    pass
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BoundedIdsMixin, BaseUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
     ordering = ("email",)

@@ -25,9 +25,13 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The `next` field if it points back into this site, else the fallback."""
+    """The `next` field if it is a path in this site, else the fallback.
+
+    Only a path: our pages send nothing else, and a bare word (`next=0`) would be taken
+    for a view name by `redirect()`.
+    """
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -254,6 +254,13 @@ class TestLogIn:
         assert response.status_code == 302
         assert response["Location"] == "/me/"
 
+    def test_a_next_that_is_no_url_at_all_is_ignored(self, client, member):
+        response = client.post(
+            "/accounts/login/?next=http://[", {"login": member.email, "password": PASSWORD}
+        )
+
+        assert (response.status_code, response["Location"]) == (302, "/me/")
+
     def test_a_next_with_a_nul_is_refused_before_anything_happens(self, client, member):
         response = client.post(
             "/accounts/login/?next=\x00//evil.example.com",
@@ -444,7 +451,9 @@ class TestRsvp:
     def test_get_is_not_allowed(self, signed_in, future_meeting):
         assert signed_in.get(f"/meetings/{future_meeting.pk}/rsvp/").status_code == 405
 
-    @pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com"])
+    @pytest.mark.parametrize(
+        "target", ["https://evil.example.com/", "//evil.example.com", "0", "schedule", "http://["]
+    )
     def test_next_never_leaves_the_site(self, signed_in, future_meeting, target):
         response = signed_in.post(
             f"/meetings/{future_meeting.pk}/rsvp/", {"response": "yes", "next": target}
