@@ -41,6 +41,14 @@ def csrf_token(client: Client, path: str = "/accounts/login/") -> str:
     return client.cookies["csrftoken"].value
 
 
+def signed_in_browser(**fields: object) -> tuple[User, Client, str]:
+    """A verified member signed in with a browser that holds its CSRF token."""
+    member = verified_member(**fields)
+    client = browser()
+    client.force_login(member)
+    return member, client, csrf_token(client, "/me/")
+
+
 def assert_promised_headers(response) -> None:
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp
@@ -57,10 +65,7 @@ def problems(caplog) -> list[logging.LogRecord]:
 class TestAFormInAnotherCharset:
     @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "ascii", "iso-8859-15"])
     def test_is_a_400_with_our_page_and_headers_one_log_line_and_no_change(self, charset, caplog):
-        member = verified_member(display_name="Ana")
-        client = browser()
-        client.force_login(member)
-        token = csrf_token(client, "/me/")
+        member, client, token = signed_in_browser(display_name="Ana")
 
         response = client.post(
             "/me/",
@@ -103,10 +108,7 @@ class TestAFormInAnotherCharset:
         assert "/unsubscribe/REDACTED/" in line.getMessage()
 
     def test_utf_8_under_another_spelling_is_read(self):
-        member = verified_member(display_name="Ana")
-        client = browser()
-        client.force_login(member)
-        token = csrf_token(client, "/me/")
+        member, client, token = signed_in_browser(display_name="Ana")
 
         response = client.post(
             "/me/",
@@ -278,10 +280,7 @@ class TestANulCharacter:
         assert_promised_headers(response)
 
     def test_in_a_form_is_a_400_and_changes_nothing(self):
-        member = verified_member(display_name="Ana")
-        client = browser()
-        client.force_login(member)
-        token = csrf_token(client, "/me/")
+        member, client, token = signed_in_browser(display_name="Ana")
 
         response = client.post(
             "/me/",
