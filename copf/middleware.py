@@ -151,11 +151,8 @@ def unreadable_request(request: HttpRequest) -> str:
         request.get_host()
     except DisallowedHost:
         return "the Host header is not one of ALLOWED_HOSTS"
-    if has_nul(request.GET):
-        return "a NUL character in the query string"
-    if request.method != "POST":
-        return ""
-    if request.content_type == "application/x-www-form-urlencoded" and request.encoding:
+    form = request.method == "POST"
+    if form and request.content_type == "application/x-www-form-urlencoded" and request.encoding:
         try:
             charset = codecs.lookup(request.encoding).name
         except LookupError:
@@ -164,7 +161,12 @@ def unreadable_request(request: HttpRequest) -> str:
             request._mark_post_parse_error()
             return f"a form in {request.encoding[:40]!r}, not UTF-8"
         # "utf8" and "UTF-8" are the same charset; Django accepts only the one spelling.
+        # (Set before anything reads the query: setting it parses that again.)
         request.encoding = "utf-8"
+    if has_nul(request.GET):
+        return "a NUL character in the query string"
+    if not form:
+        return ""
     try:
         request.POST  # noqa: B018
     except (BadRequest, SuspiciousOperation, MultiPartParserError, ValueError) as error:

@@ -42,11 +42,8 @@ class BoundedIdsChoiceField(forms.ModelMultipleChoiceField):
     def clean(self, value: object) -> object:
         for pk in value if isinstance(value, list | tuple) else []:
             text = str(pk).strip()
-            if (
-                text.lstrip("+-").isascii()
-                and text.lstrip("+-").isdigit()
-                and abs(int(text)) > MAX_ID
-            ):
+            digits = text.lstrip("+-")
+            if digits.isascii() and digits.isdigit() and int(digits) > MAX_ID:
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",

@@ -123,6 +123,10 @@ UNKNOWN_ZONE = _(
 )
 
 
+def unknown_zone(message: str, name: str) -> ValidationError:
+    return ValidationError(message, code="unknown", params={"value": name[:MAX_NAME_LENGTH]})
+
+
 class TimezoneNameField(forms.ChoiceField):
     """A zone picker that also accepts legacy and differently-cased names, storing the
     current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
@@ -139,11 +143,7 @@ class TimezoneNameField(forms.ChoiceField):
             return text
         canonical = canonical_timezone_name(text)
         if canonical is None:
-            raise ValidationError(
-                self.error_messages["unknown"],
-                code="unknown",
-                params={"value": text[:MAX_NAME_LENGTH]},
-            )
+            raise unknown_zone(self.error_messages["unknown"], text)
         return canonical
 
     def valid_value(self, value: str) -> bool:
@@ -170,11 +170,7 @@ class CanonicalTimeZoneField(TimeZoneField):
     def validate(self, value: object, model_instance: models.Model | None) -> None:
         name = str(value) if value else ""
         if name and canonical_timezone_name(name) != name:
-            raise ValidationError(
-                self.error_messages["unknown"],
-                code="unknown",
-                params={"value": name[:MAX_NAME_LENGTH]},
-            )
+            raise unknown_zone(self.error_messages["unknown"], name)
         super().validate(value, model_instance)
 
     def formfield(self, **kwargs: object) -> forms.Field:
