@@ -29,19 +29,11 @@ from gunicorn.util import load_class
 
 from copf.gunicorn_logger import RedactingLogger
 from tests.factories import UserFactory
+from tests.services import require
 
 FEED_TOKEN = "Zm9vYmFyYmF6cXV4LXNlY3JldC1mZWVkLXRva2VuXzEyMw"
 SIGNED = "eyJ1IjoxLCJtIjoyLCJyIjoieWVzIn0:1tQx7Z:Hx0cS1gnatur3_abc-def"
 DEADLINE = 30.0
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip without the component; under CI=true a missing component is a failure."""
-    if condition:
-        return
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{reason} (CI=true, so this is not skipped)")
-    pytest.skip(reason)
 
 
 @pytest.fixture

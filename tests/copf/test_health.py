@@ -1,5 +1,4 @@
 import json
-import os
 import threading
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 from copf import health
 from members.deliveries import outage
 from tests.factories import UserFactory
+from tests.services import require
 
 MONITOR = {"Authorization": "Bearer monitor-secret"}
 
@@ -25,10 +25,7 @@ def redis_is_up() -> bool:
 
 
 def require_redis() -> None:
-    if not redis_is_up():
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail("Redis is not running on REDIS_URL (CI=true, so this is not skipped)")
-        pytest.skip("Redis is not running on REDIS_URL")
+    require(redis_is_up(), "Redis is not running on REDIS_URL")
 
 
 @pytest.fixture(autouse=True)

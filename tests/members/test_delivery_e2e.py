@@ -11,7 +11,6 @@ to see them, hence `transaction=True`.
 Without Redis, redis-server or aiosmtpd these tests skip, or fail under CI=true.
 """
 
-import os
 import re
 import shutil
 import signal
@@ -47,6 +46,7 @@ from members.deliveries import queue as delivery_queue
 from members.models import Delivery, Follow, Rsvp, User
 from members.tasks import send_delivery, send_due_reminders
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.services import require
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,15 +60,6 @@ WEB_BUDGET = 3.0
 # A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
 DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
 State = Delivery.State
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip without the component; under CI=true a missing component is a failure."""
-    if condition:
-        return
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{reason} (CI=true, so this is not skipped)")
-    pytest.skip(reason)
 
 
 def wait_until(check: Callable[[], object], *, what: str, timeout: float = DEADLINE) -> object:
