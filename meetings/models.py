@@ -126,6 +126,9 @@ class Meeting(models.Model):
     original_start = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     sequence = models.PositiveIntegerField(default=0)
+    cancellation_message = ParagraphsField(
+        blank=True, help_text="Why it was cancelled, in the organizer's words, for the e-mail."
+    )
     join_url = models.URLField("join link", max_length=500, blank=True)
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Seats; empty means the series' capacity applies."

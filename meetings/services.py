@@ -164,10 +164,18 @@ def update_meeting(
 
 
 @transaction.atomic
-def cancel_meeting(*, meeting: Meeting) -> Meeting:
-    """Cancel one meeting. Cancelling a cancelled meeting changes nothing."""
+def cancel_meeting(*, meeting: Meeting, message: str = "") -> Meeting:
+    """Cancel one meeting, with the organizer's reason for the cancellation e-mail.
+    Cancelling a cancelled meeting changes nothing."""
     meeting = lock_meeting(meeting)
-    _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
+    if meeting.is_cancelled:
+        return meeting
+    _apply_changes(
+        meeting,
+        status=Meeting.Status.CANCELLED,
+        cancellation_message=message.strip(),
+        detach=True,
+    )
     return meeting
 
 

@@ -336,6 +336,18 @@ class TestCancelMeeting:
 
         assert again.sequence == 1
 
+    def test_keeps_the_organizers_message_without_surrounding_space(self, meeting):
+        cancelled = services.cancel_meeting(meeting=meeting, message="  The host is ill.\n")
+
+        assert cancelled.cancellation_message == "The host is ill."
+
+    def test_cancelling_again_keeps_the_first_message(self, meeting):
+        services.cancel_meeting(meeting=meeting, message="The host is ill.")
+
+        again = services.cancel_meeting(meeting=meeting, message="Something else")
+
+        assert again.cancellation_message == "The host is ill."
+
 
 @pytest.mark.django_db
 class TestUpdateMeeting:
