@@ -3,10 +3,14 @@
 Pure functions over meetings and zones; views and templates show what these return.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from itertools import groupby
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from . import ical
 from .models import Meeting, Series
@@ -245,3 +249,137 @@ def feed_links(path: str, *, title: str, feed_id: str) -> dict[str, str]:
         "feed_title": title,
         "feed_id": feed_id,
     }
+
+
+def relative_start(*, start: datetime, end: datetime, now: datetime) -> str:
+    """How soon a meeting starts, counted on the viewer's calendar: "in 25 minutes",
+    "in 2 hours", "tomorrow", "in 3 days", "in 2 weeks"."""
+    if now >= end:
+        return gettext("ended")
+    if now >= start:
+        return gettext("happening now")
+    minutes = math.ceil((start - now).total_seconds() / 60)
+    if minutes < 60:
+        return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {"count": minutes}
+    days = (start.date() - now.astimezone(start.tzinfo).date()).days
+    if days == 0 or minutes < 12 * 60:
+        hours = minutes // 60
+        return ngettext("in %(count)d hour", "in %(count)d hours", hours) % {"count": hours}
+    if days == 1:
+        return gettext("tomorrow")
+    if days < 14:
+        return ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
+    weeks = days // 7
+    return ngettext("in %(count)d week", "in %(count)d weeks", weeks) % {"count": weeks}
+
+
+class DayPart(StrEnum):
+    """Where a local time falls in someone's day: night from midnight to 06:00, early
+    until 08:00, late from 21:00."""
+
+    NIGHT = "night"
+    EARLY = "early"
+    DAY = "day"
+    LATE = "late"
+
+
+def day_part(moment: datetime) -> DayPart:
+    if moment.hour < 6:
+        return DayPart.NIGHT
+    if moment.hour < 8:
+        return DayPart.EARLY
+    if moment.hour >= 21:
+        return DayPart.LATE
+    return DayPart.DAY
+
+
+WEEKDAYS_PLURAL = (
+    gettext_lazy("Mondays"),
+    gettext_lazy("Tuesdays"),
+    gettext_lazy("Wednesdays"),
+    gettext_lazy("Thursdays"),
+    gettext_lazy("Fridays"),
+    gettext_lazy("Saturdays"),
+    gettext_lazy("Sundays"),
+)
+
+
+def series_for_viewer(series: Series, meetings: list[Meeting], zone: ZoneInfo) -> str:
+    """The series' rule in the viewer's own terms, from its coming meetings: "For you:
+    Tuesdays at 03:30 JST". Empty when there is nothing coming, or in the anchor zone."""
+    coming = [localize(meeting, zone) for meeting in meetings if not meeting.is_cancelled]
+    if not coming or zone.key == series.anchor_zone.key:
+        return ""
+    times = list(dict.fromkeys(f"{item.start:%H:%M} {item.zone_label}" for item in coming))
+    first = coming[0].start
+    if len(times) > 1:
+        return gettext("For you: %(times)s, as clocks change") % {
+            "times": gettext(" or ").join(times)
+        }
+    if _is_weekly_on_one_day(series.rrule) and len({item.start.weekday() for item in coming}) == 1:
+        return gettext("For you: %(weekdays)s at %(time)s") % {
+            "weekdays": WEEKDAYS_PLURAL[first.weekday()],
+            "time": times[0],
+        }
+    shift = (first.date() - first.astimezone(series.anchor_zone).date()).days
+    values = {"weekday": f"{first:%A}", "time": times[0], "anchor": _anchor_name(series)}
+    if shift > 0:
+        return gettext("For you: at %(time)s, on the %(weekday)s after the date in %(anchor)s") % (
+            values
+        )
+    if shift < 0:
+        return gettext("For you: at %(time)s, on the %(weekday)s before the date in %(anchor)s") % (
+            values
+        )
+    return gettext("For you: at %(time)s, on the same day") % values
+
+
+def _is_weekly_on_one_day(rule: str) -> bool:
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    return (
+        parts.get("FREQ") == "WEEKLY"
+        and parts.get("INTERVAL", "1") == "1"
+        and "," not in parts.get("BYDAY", "")
+    )
+
+
+def _anchor_name(series: Series) -> str:
+    key = series.anchor_zone.key
+    return "UTC" if key == "UTC" else key
+
+
+@dataclass(frozen=True)
+class NextSession:
+    """A series' next meeting as a card on the front page, for one viewer."""
+
+    local: LocalMeeting
+    relative: str
+    day_part: DayPart
+    better: "NextSession | None" = None
+
+    @property
+    def meeting(self) -> Meeting:
+        return self.local.meeting
+
+
+def next_sessions(meetings: list[Meeting], zone: ZoneInfo, *, now: datetime) -> list[NextSession]:
+    """One card per series' next meeting; a card that falls in the viewer's night points
+    to another track that does not, the one nearest the middle of their day."""
+    cards = []
+    for meeting in meetings:
+        local = localize(meeting, zone)
+        cards.append(
+            NextSession(
+                local=local,
+                relative=relative_start(start=local.start, end=local.end, now=now),
+                day_part=day_part(local.start),
+            )
+        )
+    awake = sorted(
+        (card for card in cards if card.day_part != DayPart.NIGHT),
+        key=lambda card: abs(card.local.start.hour * 60 + card.local.start.minute - 14 * 60),
+    )
+    return [
+        replace(card, better=awake[0]) if card.day_part == DayPart.NIGHT and awake else card
+        for card in cards
+    ]

@@ -14,6 +14,8 @@ from copf.lib.timezones import CanonicalTimeZoneField
 from . import recurrence
 
 UTC = ZoneInfo("UTC")
+# Members can open the call this long before the start: time to find the link and settle.
+JOIN_OPENS_BEFORE = timedelta(minutes=15)
 
 
 class Series(models.Model):
@@ -186,6 +188,13 @@ class Meeting(models.Model):
         if self.capacity is not None:
             return self.capacity
         return self.series.capacity if self.series_id else None
+
+    @property
+    def join_opens_at(self) -> datetime:
+        return self.starts_at - JOIN_OPENS_BEFORE
+
+    def is_join_open(self, now: datetime) -> bool:
+        return not self.is_cancelled and self.join_opens_at <= now < self.ends_at
 
     @property
     def effective_join_url(self) -> str:

@@ -50,6 +50,42 @@ def upcoming_meetings(
     return meetings.order_by("starts_at", "pk")
 
 
+def next_meeting_of_each_series(
+    *, now: datetime | None = None, viewer: object = None
+) -> MeetingQuerySet:
+    """Each series' next meeting that is not cancelled and has not ended, in the series'
+    order, with `seats_taken` (and `viewer_rsvps`, as `upcoming_meetings` gives)."""
+    now = now or timezone.now()
+    next_of_series = (
+        Meeting.objects.upcoming(now=now)
+        .filter(series=OuterRef("pk"), status=Meeting.Status.SCHEDULED)
+        .order_by("starts_at", "pk")
+        .values("pk")[:1]
+    )
+    taken = Meeting.rsvps.field.model.objects.holding_seats().filter(meeting=OuterRef("pk"))
+    return (
+        upcoming_meetings(now=now, viewer=viewer)
+        .filter(pk__in=Series.objects.annotate(next_id=Subquery(next_of_series)).values("next_id"))
+        .annotate(
+            seats_taken=Coalesce(
+                Subquery(
+                    taken.order_by().values("meeting").annotate(count=Count("pk")).values("count")
+                ),
+                0,
+            )
+        )
+        .order_by("series__start_time", "series__name")
+    )
+
+
+def meetings_between(*, start: datetime, end: datetime) -> MeetingQuerySet:
+    """Meetings starting in [start, end), cancelled ones included, soonest first."""
+    meetings = Meeting.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
+        "series"
+    )
+    return meetings.order_by("starts_at", "pk")
+
+
 def is_held(meeting: Meeting) -> bool:
     """Has anyone answered this meeting, or been sent a message about it? Then it is in
     their calendar, and may be cancelled but never deleted."""

@@ -6,6 +6,7 @@ app_name = "meetings"
 
 urlpatterns = [
     path("", views.schedule, name="schedule"),
+    path("calendar/<int:year>/<int:month>/", views.month_view, name="month"),
     path("series/<slug:slug>/", views.series_detail, name="series_detail"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("calendar.ics", views.calendar_feed, name="calendar_feed"),

@@ -1,31 +1,81 @@
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from . import display, feeds, ical, selectors
+from . import month as month_grid
 from .models import Meeting, Series
+
+# Sessions per page of the list: with two monthly tracks, about the next five months.
+PAGE_SIZE = 10
+LAST_PAGE = 1000
 
 
 def schedule(request: HttpRequest) -> HttpResponse:
+    """The front page: what CoP-F is, each track's next session for this viewer, the
+    coming sessions a page at a time, and this month as a grid. Later pages hold only the
+    list."""
+    page = _page_number(request)
+    now = timezone.now()
     zone = request.viewer_timezone.zone
-    meetings = list(selectors.upcoming_meetings(viewer=request.user))
+    offset = (page - 1) * PAGE_SIZE
+    # One more than a page tells whether there is a later page, without counting them all.
+    meetings = list(
+        selectors.upcoming_meetings(now=now, viewer=request.user)[offset : offset + PAGE_SIZE + 1]
+    )
+    if page > 1 and not meetings:
+        raise Http404(_("There are no sessions that far ahead."))
+    context = {
+        "page": page,
+        "has_later": len(meetings) > PAGE_SIZE,
+        "days": display.group_by_local_day(meetings[:PAGE_SIZE], zone),
+        **display.feed_links(
+            reverse("meetings:calendar_feed"),
+            title=_("All meetings in your calendar"),
+            feed_id="all",
+        ),
+    }
+    if page == 1:
+        cards = selectors.next_meeting_of_each_series(now=now, viewer=request.user)
+        context["next_sessions"] = display.next_sessions(list(cards), zone, now=now)
+        # This month, or the next session's when nothing is left this month.
+        soonest = meetings[0].local_start(zone) if meetings else now.astimezone(zone)
+        context["month"] = _month(first=soonest.date().replace(day=1), zone=zone)
+    return render(request, "meetings/schedule.html", context)
+
+
+def month_view(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    if not month_grid.is_shown_month(year, month):
+        raise Http404(_("There is no such month in the calendar."))
+    zone = request.viewer_timezone.zone
     return render(
         request,
-        "meetings/schedule.html",
-        {
-            "days": display.group_by_local_day(meetings, zone),
-            "series_list": Series.objects.all(),
-            **display.feed_links(
-                reverse("meetings:calendar_feed"),
-                title="All meetings in your calendar",
-                feed_id="all",
-            ),
-        },
+        "meetings/month.html",
+        {"month": _month(first=date(year, month, 1), zone=zone)},
+    )
+
+
+def _page_number(request: HttpRequest) -> int:
+    value = request.GET.get("page", "1")
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= LAST_PAGE):
+        raise Http404(_("There is no such page of sessions."))
+    return int(value)
+
+
+def _month(*, first: date, zone: ZoneInfo) -> month_grid.Month:
+    start, end = month_grid.grid_span(first, zone)
+    return month_grid.month_grid(
+        first=first,
+        meetings=list(selectors.meetings_between(start=start, end=end)),
+        zone=zone,
+        today=timezone.now().astimezone(zone).date(),
     )
 
 
@@ -40,6 +90,7 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "series": series,
             "schedule_text": display.series_schedule(series),
+            "for_you": display.series_for_viewer(series, upcoming[:8], zone),
             "anchor_text": display.anchor_explanation(series.anchor_zone, around=timezone.now()),
             "meetings": display.mark_clock_changes(upcoming, zone, previous=previous),
             **display.feed_links(
@@ -57,14 +108,17 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     zone = request.viewer_timezone.zone
+    now = timezone.now()
+    local = display.localize(meeting, zone)
     return render(
         request,
         "meetings/meeting_detail.html",
         {
             "meeting": meeting,
-            "local": display.localize(meeting, zone),
+            "local": local,
+            "relative": display.relative_start(start=local.start, end=local.end, now=now),
             "world_times": display.world_times(meeting),
-            "is_past": meeting.ends_at <= timezone.now(),
+            "is_past": meeting.ends_at <= now,
         },
     )
 

@@ -86,6 +86,12 @@ class User(AbstractUser):
     feed_token = models.CharField(
         max_length=64, unique=True, default=new_feed_token, editable=False
     )
+    # An answer given before the member could answer (while signing up, or before
+    # confirming their address), applied once they can.
+    pending_meeting = models.ForeignKey(
+        "meetings.Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pending_response = models.CharField(max_length=5, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

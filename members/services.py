@@ -72,6 +72,37 @@ def set_rsvp(
     return RsvpResult(rsvp=rsvp, changed=True, promoted=promoted)
 
 
+def hold_answer(*, user: User, meeting: Meeting, response: str) -> None:
+    """Keep an answer for a member who cannot answer yet: they are signing up, or have
+    not confirmed their address. `apply_held_answer` records it once they can."""
+    user.pending_meeting, user.pending_response = meeting, Rsvp.Response(response)
+    user.save(update_fields=["pending_meeting", "pending_response"])
+
+
+@dataclass(frozen=True)
+class HeldAnswer:
+    """What became of a held answer: recorded (`result`), or refused and why."""
+
+    meeting: Meeting
+    result: RsvpResult | None = None
+    refusal: str = ""
+
+
+def apply_held_answer(*, user: User, now: datetime | None = None) -> HeldAnswer | None:
+    """Record the member's held answer, if they hold one, and forget it either way."""
+    if user.pending_meeting_id is None or not user.pending_response:
+        return None
+    meeting, response = user.pending_meeting, user.pending_response
+    user.pending_meeting, user.pending_response = None, ""
+    user.save(update_fields=["pending_meeting", "pending_response"])
+    try:
+        return HeldAnswer(
+            meeting=meeting, result=set_rsvp(user=user, meeting=meeting, response=response, now=now)
+        )
+    except RsvpRefused as refusal:
+        return HeldAnswer(meeting=meeting, refusal=str(refusal))
+
+
 def _has_free_seat(meeting: Meeting) -> bool:
     capacity = meeting.effective_capacity
     return capacity is None or seats_taken(meeting) < capacity

@@ -6,6 +6,7 @@ app_name = "members"
 
 urlpatterns = [
     path("meetings/<int:pk>/rsvp/", views.rsvp, name="rsvp"),
+    path("meetings/<int:pk>/rsvp/<str:response>/", views.rsvp_start, name="rsvp_start"),
     path("series/<slug:slug>/follow/", views.follow, name="follow"),
     path("me/", views.profile, name="profile"),
     path("me/data.json", views.export, name="export"),

@@ -6,18 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
-from meetings.selectors import seats_taken
 
-from . import links, selectors, services
+from . import accounts, links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm
-from .models import User
+from .models import Rsvp, User
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -60,16 +61,22 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
         if wants_json(request):
             return JsonResponse({"error": "Sign in to answer."}, status=401)
         return login_then(request, meeting.get_absolute_url())
-    if not selectors.is_verified(request.user):
-        return refuse(
-            request,
-            meeting,
-            "Confirm your e-mail address first: open the link we sent you, or ask for a new one.",
-            status=403,
-        )
     form = RsvpForm(request.POST)
     if not form.is_valid():
         return refuse(request, meeting, "Answer yes, maybe or no.", status=400)
+    if not selectors.is_verified(request.user):
+        services.hold_answer(
+            user=request.user, meeting=meeting, response=form.cleaned_data["response"]
+        )
+        return refuse(
+            request,
+            meeting,
+            _(
+                "Confirm your e-mail address first: open the link we sent you, or ask for a "
+                "new one. Your answer is recorded as soon as you do."
+            ),
+            status=403,
+        )
     try:
         result = services.set_rsvp(
             user=request.user, meeting=meeting, response=form.cleaned_data["response"]
@@ -78,16 +85,49 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
         return refuse(request, meeting, str(refusal), status=409)
     message = selectors.rsvp_message(result.rsvp)
     if wants_json(request):
+        counts = selectors.answer_counts(meeting)
         return JsonResponse(
             {
                 "response": result.rsvp.response,
                 "waitlist_position": result.waitlist_position,
                 "message": message,
-                "coming": seats_taken(meeting),
+                "coming": counts["coming"],
+                "coming_text": render_to_string(
+                    "members/_coming_count.html",
+                    {"counts": counts, "capacity": meeting.effective_capacity},
+                ).strip(),
+                "names": selectors.names_coming(meeting),
             }
         )
     messages.success(request, message)
     return redirect(safe_next(request, meeting.get_absolute_url()))
+
+
+@require_safe
+def rsvp_start(request: HttpRequest, pk: int, response: str) -> HttpResponse:
+    """Where a visitor's Yes / Maybe / No leads: sign-up (or log-in) and back to the
+    meeting, with the answer kept until they can give it. A member gets the button."""
+    meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
+    if response not in Rsvp.Response.values:
+        return refuse(request, meeting, _("Answer yes, maybe or no."), status=400)
+    label = Rsvp.Response(response).label
+    if not request.user.is_authenticated:
+        accounts.remember_answer(request, meeting=meeting, response=response)
+        messages.info(
+            request,
+            _(
+                "Join CoP-F to answer “%(answer)s” to %(title)s, or log in if you are a "
+                "member. Your answer is recorded as soon as you can answer."
+            )
+            % {"answer": label, "title": meeting.title},
+        )
+        back = urlencode({"next": meeting.get_absolute_url()})
+        return redirect(f"{reverse('account_signup')}?{back}")
+    return render(
+        request,
+        "members/rsvp_start.html",
+        {"meeting": meeting, "response": response, "label": label},
+    )
 
 
 def login_then(request: HttpRequest, back: str) -> HttpResponse:

@@ -1,6 +1,11 @@
-from django import template
-from django.utils import timezone
+from datetime import datetime
 
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from meetings import display
 from meetings.models import Meeting
 
 from .. import selectors
@@ -9,21 +14,26 @@ from ..models import Rsvp
 register = template.Library()
 
 CHOICES = Rsvp.Response.choices
+COMING = (Rsvp.Response.YES, Rsvp.Response.MAYBE)
 
 
 def _viewer_rsvp(meeting: Meeting, user: object) -> object:
     answers = getattr(meeting, "viewer_rsvps", None)
     if answers is None:
-        answers = list(meeting.rsvps.filter(user=user))
+        # Kept on the meeting: the answer buttons and the Join button both ask.
+        answers = meeting.viewer_rsvps = list(meeting.rsvps.filter(user=user))
     return answers[0] if answers else None
 
 
 @register.inclusion_tag("members/_rsvp_buttons.html", takes_context=True)
 def rsvp_buttons(context: template.Context, meeting: Meeting) -> dict[str, object]:
-    """Yes / maybe / no buttons for the signed-in member, or nothing."""
+    """Yes / maybe / no: buttons that answer for a signed-in member; for a visitor, links
+    that lead through log-in or sign-up and answer once they are a member. Links, not a
+    form, so a visitor's page carries no CSRF token and stays the same for everyone."""
     request = context["request"]
+    closed = meeting.is_cancelled or meeting.starts_at <= timezone.now()
     if not request.user.is_authenticated:
-        return {"show": False}
+        return {"show": not closed, "anonymous": True, "meeting": meeting, "choices": CHOICES}
     rsvp = _viewer_rsvp(meeting, request.user)
     return {
         "show": True,
@@ -31,10 +41,43 @@ def rsvp_buttons(context: template.Context, meeting: Meeting) -> dict[str, objec
         "choices": CHOICES,
         "current": rsvp.response if rsvp else "",
         "status": selectors.rsvp_message(rsvp) if rsvp else "",
-        "closed": meeting.is_cancelled or meeting.starts_at <= timezone.now(),
+        "closed": closed,
         "next": request.get_full_path(),
+        "login_url": _with_next("account_login", request.get_full_path()),
+        "signup_url": _with_next("account_signup", request.get_full_path()),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _with_next(name: str, path: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': path})}"
+
+
+@register.inclusion_tag("members/_join_box.html", takes_context=True)
+def join_box(context: template.Context, meeting: Meeting) -> dict[str, object]:
+    """The Join button for a member who answered yes or maybe: live from a quarter of an
+    hour before the start until the end; before that, when it opens."""
+    request = context["request"]
+    now = timezone.now()
+    if meeting.is_cancelled or meeting.ends_at <= now:
+        return {"show": False}
+    rsvp = _viewer_rsvp(meeting, request.user) if request.user.is_authenticated else None
+    answered = rsvp is not None and rsvp.response in COMING and not rsvp.is_waitlisted
+    return {
+        "show": True,
+        "meeting": meeting,
+        "answered": answered,
+        "url": meeting.effective_join_url,
+        "open": meeting.is_join_open(now),
+        "opens_at": meeting.join_opens_at,
+        "opens_label": _local_time(meeting.join_opens_at),
+        "signed_in": request.user.is_authenticated,
+    }
+
+
+def _local_time(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%H:%M} {display.zone_label(local)}"
 
 
 @register.inclusion_tag("members/_rsvp_panel.html", takes_context=True)
@@ -52,5 +95,11 @@ def rsvp_panel(context: template.Context, meeting: Meeting) -> dict[str, object]
         "verified": verified,
         "email": user.email if user.is_authenticated else "",
         "next": request.get_full_path(),
+        "login_url": _with_next("account_login", request.get_full_path()),
+        "signup_url": _with_next("account_signup", request.get_full_path()),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _with_next(name: str, path: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': path})}"

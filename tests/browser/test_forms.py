@@ -469,6 +469,9 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
     assert visitor.submitted_pairs() == sorted(
         [
             ("/", "account_logout"),
+            # Each track's next meeting, on its card and on the list.
+            ("/", "members:rsvp"),
+            ("/", "members:rsvp"),
             ("/", "members:rsvp"),
             ("/", "members:rsvp"),
             ("/series/<slug>/", "account_logout"),

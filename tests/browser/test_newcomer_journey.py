@@ -48,13 +48,15 @@ def test_newcomer_in_kolkata_signs_up_and_answers_a_west_meeting(
     # Chromium's ICU still says Asia/Calcutta; the server stores and shows today's name.
     cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
     assert cookies["tz"] in {"Asia/Kolkata", "Asia/Calcutta"}
-    east = page.locator("li.meeting", has=page.locator(".tag", has_text="CoP-F East")).first
+    east = page.locator(
+        "li.meeting", has=page.locator(".meeting-title a", has_text="CoP-F East")
+    ).first
     expect(east.locator(".meeting-time time")).to_have_text("19:30–21:00 IST")
     expect(east.locator(".meeting-time .utc")).to_have_text("(14:00–15:30 UTC)")
     screenshot(page, "01-schedule")
 
     # 2. Sign up; the zone is already picked from the cookie.
-    page.get_by_role("link", name="Join").click()
+    page.locator(".account-links").get_by_role("link", name="Join").click()
     expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
     expect(page.locator("select[name=timezone]")).to_have_value("Asia/Kolkata")
     page.fill("input[name=email]", "asha@example.org")

@@ -346,6 +346,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         ("verified",),
         forms=(Form({"password": (PASSWORD, PASSWORD_KIND), "next": ("/me/", NEXT)}),),
     ),
+    # Since allauth 65.22, whether or not codes are turned on.
+    "account_request_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/", ("verified",), forms=(Form({"next": ("/me/", NEXT)}),)
+    ),
+    "account_confirm_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/confirm/",
+        ("verified",),
+        forms=(Form({"code": ("ABC123", TEXT)}),),
+    ),
     "account_email": Endpoint(
         "/accounts/email/",
         ("visitor", "member", "verified"),
@@ -401,10 +410,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "members:rotate_feed": Endpoint("/me/feed/rotate/", MEMBERS),
     "members:personal_feed": Endpoint("/feeds/{feed_token}.ics"),
     "members:rsvp_link": Endpoint("/rsvp/{rsvp_token}/", ("visitor", "member")),
+    "members:rsvp_start": Endpoint("/meetings/{meeting}/rsvp/yes/", ("visitor", "verified")),
     "members:unsubscribe": Endpoint("/unsubscribe/{unsubscribe_token}/"),
     # meetings
     "meetings:schedule": Endpoint("/", ("visitor", "verified")),
     "meetings:series_detail": Endpoint("/series/{series}/", ("visitor", "verified")),
+    "meetings:month": Endpoint("/calendar/2026/12/", ("visitor", "verified")),
     "meetings:meeting_detail": Endpoint("/meetings/{meeting}/", ("visitor", "verified")),
     "meetings:calendar_feed": Endpoint("/calendar.ics"),
     "meetings:series_calendar_feed": Endpoint("/series/{series}/calendar.ics"),

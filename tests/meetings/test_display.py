@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from meetings.display import (
+    DayPart,
     LocalMeeting,
     anchor_explanation,
+    day_part,
     format_day,
     format_range,
     format_short_day,
@@ -13,7 +15,10 @@ from meetings.display import (
     has_clock_changes,
     localize,
     mark_clock_changes,
+    next_sessions,
     offset_label,
+    relative_start,
+    series_for_viewer,
     series_schedule,
     world_times,
     zone_label,
@@ -25,6 +30,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 SYDNEY = ZoneInfo("Australia/Sydney")
 KOLKATA = ZoneInfo("Asia/Kolkata")
 UTC_ZONE = ZoneInfo("UTC")
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def utc(*args: int) -> datetime:
@@ -471,3 +477,112 @@ def test_local_meeting_is_a_plain_value():
     )
 
     assert local == localize(meeting, KOLKATA)
+
+
+# --- how soon, and at what hour of someone's day ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "now", "expected"),
+    [
+        pytest.param(utc(2026, 12, 14, 14), utc(2026, 12, 14, 13, 35), "in 25 minutes", id="25m"),
+        pytest.param(utc(2026, 12, 14, 14), utc(2026, 12, 14, 13, 59, 30), "in 1 minute", id="1m"),
+        pytest.param(utc(2026, 12, 14, 14), utc(2026, 12, 14, 12), "in 2 hours", id="2h"),
+        pytest.param(utc(2026, 12, 15, 1), utc(2026, 12, 14, 20), "in 5 hours", id="past-midnight"),
+        pytest.param(utc(2026, 12, 15, 14), utc(2026, 12, 14, 9), "tomorrow", id="tomorrow"),
+        pytest.param(utc(2026, 12, 17, 14), utc(2026, 12, 14, 20), "in 3 days", id="3d"),
+        pytest.param(utc(2027, 1, 11, 14), utc(2026, 12, 14, 14), "in 4 weeks", id="4w"),
+        pytest.param(utc(2026, 12, 14, 14), utc(2026, 12, 14, 14, 30), "happening now", id="now"),
+        pytest.param(utc(2026, 12, 14, 14), utc(2026, 12, 14, 16), "ended", id="ended"),
+    ],
+)
+def test_relative_start_counts_minutes_hours_then_calendar_days(start, now, expected):
+    assert relative_start(start=start, end=start + timedelta(minutes=90), now=now) == expected
+
+
+def test_relative_start_counts_days_on_the_viewers_calendar():
+    # 23:00 on Monday in Tokyo; the meeting is at 09:00 there on Wednesday, 34 hours on.
+    now = datetime(2026, 12, 14, 23, 0, tzinfo=TOKYO)
+    start = datetime(2026, 12, 16, 9, 0, tzinfo=TOKYO)
+
+    assert relative_start(start=start, end=start + timedelta(hours=1), now=now) == "in 2 days"
+
+
+@pytest.mark.parametrize(
+    ("hour", "expected"),
+    [
+        (0, DayPart.NIGHT),
+        (5, DayPart.NIGHT),
+        (6, DayPart.EARLY),
+        (8, DayPart.DAY),
+        (20, DayPart.DAY),
+        (21, DayPart.LATE),
+        (23, DayPart.LATE),
+    ],
+)
+def test_day_part_of_an_hour(hour, expected):
+    assert day_part(datetime(2026, 12, 14, hour, 59, tzinfo=TOKYO)) == expected
+
+
+def test_next_sessions_in_tokyo_points_from_west_in_the_night_to_east():
+    east = make_series(slug="east", name="CoP-F East", start_time=time(14, 0))
+    west = make_series(slug="west", name="CoP-F West", start_time=time(18, 30))
+    meetings = [make_meeting(utc(2026, 12, 14, 14), series=east)]
+    meetings.append(make_meeting(utc(2026, 12, 14, 18, 30), series=west))
+
+    east_card, west_card = next_sessions(meetings, TOKYO, now=utc(2026, 12, 11, 9))
+
+    assert (east_card.day_part, east_card.better, east_card.relative) == ("late", None, "in 3 days")
+    assert (west_card.local.start.hour, west_card.local.start.minute) == (3, 30)
+    assert (west_card.day_part, west_card.better) == ("night", east_card)
+
+
+def test_next_sessions_suggest_nothing_when_every_track_is_in_the_night():
+    west = make_series(slug="west", name="CoP-F West", start_time=time(18, 30))
+
+    (card,) = next_sessions(
+        [make_meeting(utc(2026, 12, 14, 18, 30), series=west)], TOKYO, now=utc(2026, 12, 11, 9)
+    )
+
+    assert (card.day_part, card.better) == ("night", None)
+
+
+# --- a series' rule in the viewer's terms ---------------------------------------------
+
+
+def weekly(series: Series, first: datetime, count: int = 4) -> list[Meeting]:
+    return [make_meeting(first + timedelta(weeks=n), series=series) for n in range(count)]
+
+
+def test_series_for_viewer_names_the_local_weekday_of_a_weekly_series():
+    series = make_series(rrule="FREQ=WEEKLY;BYDAY=MO", start_time=time(18, 30))
+
+    text = series_for_viewer(series, weekly(series, utc(2026, 12, 14, 18, 30)), TOKYO)
+
+    assert text == "For you: Tuesdays at 03:30 JST"
+
+
+def test_series_for_viewer_of_a_monthly_series_says_the_day_after_the_utc_date():
+    series = make_series(rrule="FREQ=MONTHLY;BYDAY=2MO", start_time=time(18, 30))
+    meetings = [make_meeting(utc(2026, 12, 14, 18, 30), series=series)]
+    meetings.append(make_meeting(utc(2027, 1, 11, 18, 30), series=series))
+
+    text = series_for_viewer(series, meetings, TOKYO)
+
+    assert text == "For you: at 03:30 JST, on the Tuesday after the date in UTC"
+
+
+def test_series_for_viewer_lists_both_times_when_clocks_change_between_meetings():
+    series = make_series(rrule="FREQ=WEEKLY;BYDAY=MO", start_time=time(14, 0))
+    meetings = weekly(series, utc(2027, 3, 8, 14), count=3)
+
+    text = series_for_viewer(series, meetings, NEW_YORK)
+
+    assert text == "For you: 09:00 EST or 10:00 EDT, as clocks change"
+
+
+def test_series_for_viewer_says_nothing_in_the_anchor_zone_or_without_meetings():
+    series = make_series()
+
+    assert series_for_viewer(series, weekly(series, utc(2026, 12, 14, 14)), UTC_ZONE) == ""
+    assert series_for_viewer(series, [], TOKYO) == ""

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -104,3 +104,41 @@ class TestMeetingsOverCapacity:
             over = list(selectors.meetings_over_capacity(series=series, capacity=0))
 
         assert [meeting.seats_taken for meeting in over] == [1, 1, 1, 1, 1]
+
+
+@pytest.mark.django_db
+class TestNextMeetingOfEachSeries:
+    def test_skips_ended_and_cancelled_meetings_and_counts_seats(self):
+        east = SeriesFactory(name="CoP-F East", start_time=time(14, 0))
+        west = SeriesFactory(name="CoP-F West", start_time=time(18, 30))
+        MeetingFactory(series=east, starts_at=NOW - timedelta(days=1))
+        MeetingFactory(series=east, starts_at=NOW + timedelta(days=1), status="cancelled")
+        next_east = MeetingFactory(series=east, starts_at=NOW + timedelta(days=2))
+        MeetingFactory(series=east, starts_at=NOW + timedelta(days=30))
+        next_west = MeetingFactory(series=west, starts_at=NOW + timedelta(days=3))
+        answer(next_east, Rsvp.Response.YES, Rsvp.Response.YES, Rsvp.Response.MAYBE)
+        answer(next_east, Rsvp.Response.YES, waitlisted_at=NOW)
+
+        meetings = list(selectors.next_meeting_of_each_series())
+
+        assert [(meeting, meeting.seats_taken) for meeting in meetings] == [
+            (next_east, 2),
+            (next_west, 0),
+        ]
+
+    def test_a_meeting_under_way_is_still_next(self):
+        series = SeriesFactory()
+        under_way = MeetingFactory(series=series, starts_at=NOW - timedelta(minutes=30))
+
+        assert list(selectors.next_meeting_of_each_series()) == [under_way]
+
+
+@pytest.mark.django_db
+def test_meetings_between_takes_starts_in_the_half_open_span():
+    series = SeriesFactory()
+    inside = MeetingFactory(series=series, starts_at=NOW)
+    MeetingFactory(series=series, starts_at=NOW + timedelta(days=1))
+
+    found = selectors.meetings_between(start=NOW, end=NOW + timedelta(days=1))
+
+    assert list(found) == [inside]

@@ -45,25 +45,21 @@ class TestSchedule:
 
         text = text_of(response)
         assert response.status_code == 200
-        assert (
-            "Monday 14 December 2026 CoP-F East CoP-F East 19:30–21:00 IST (14:00–15:30 UTC)"
-            in text
-        )
+        assert "Monday 14 December 2026 CoP-F East 19:30–21:00 IST (14:00–15:30 UTC)" in text
         assert "Times are shown in Asia/Kolkata (as you picked)" in text
 
     def test_shows_a_meeting_in_new_york_time(self, client, west):
         response = client.get("/", {"tz": "America/New_York"})
 
-        assert (
-            "Monday 14 December 2026 CoP-F West CoP-F West 13:30–15:00 EST (18:30–20:00 UTC)"
-            in (text_of(response))
+        assert "Monday 14 December 2026 CoP-F West 13:30–15:00 EST (18:30–20:00 UTC)" in (
+            text_of(response)
         )
 
     def test_the_date_changes_in_sydney(self, client, west):
         response = client.get("/", {"tz": "Australia/Sydney"})
 
         assert (
-            "Tuesday 15 December 2026 CoP-F West CoP-F West 05:30–07:00 AEDT "
+            "Tuesday 15 December 2026 CoP-F West 05:30–07:00 AEDT "
             "(Mon 14 Dec 2026, 18:30–20:00 UTC)"
         ) in text_of(response)
 
@@ -88,7 +84,7 @@ class TestSchedule:
 
         response = client.get("/")
 
-        assert "CoP-F East CoP-F East Cancelled 14:00–15:30 UTC" in text_of(response)
+        assert "CoP-F East Cancelled 14:00–15:30 UTC" in text_of(response)
         assert 'class="meeting is-cancelled"' in response.content.decode()
 
     def test_marks_an_extra_meeting(self, client, east):
@@ -212,10 +208,10 @@ class TestScheduleQueries:
         for day in range(count):
             MeetingFactory(series=series, starts_at=start + timedelta(days=day))
 
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):  # a page of the list, the next cards, the month
             response = client.get("/")
 
-        assert sum(len(day.meetings) for day in response.context["days"]) == count
+        assert sum(len(day.meetings) for day in response.context["days"]) == min(count, 10)
 
     @pytest.mark.parametrize("count", [1, 200])
     def test_series_page_uses_the_same_queries_for_1_and_200_meetings(
@@ -283,12 +279,18 @@ class TestMeetingDetail:
 
         text = text_of(response)
         assert (
-            "When (your time) Tuesday 15 December 2026, 05:30–07:00 AEDT (Australia/Sydney)" in text
-        )
-        assert "In UTC Mon 14 Dec 2026, 18:30–20:00 UTC" in text
-        assert "Status Scheduled" in text
-        assert "Series CoP-F West" in text
-        assert "Join https://meet.example.org/copf" in text
+            "Tuesday 15 December 2026, 05:30–07:00 AEDT "
+            "Australia/Sydney · Mon 14 Dec 2026, 18:30–20:00 UTC · in 2 weeks"
+        ) in text
+        assert "Series CoP-F West Status Scheduled" in text
+
+    def test_a_visitor_is_told_that_members_who_answer_can_join(self, client, west):
+        meeting = west.meetings.order_by("starts_at").first()
+
+        response = client.get(meeting.get_absolute_url())
+
+        assert "Members who answer get a Join button" in text_of(response)
+        assert "https://meet.example.org/copf" not in response.content.decode()
 
     def test_shows_the_same_moment_around_the_world(self, client, east):
         meeting = east.meetings.order_by("starts_at").first()
@@ -321,3 +323,101 @@ class TestMeetingDetail:
 
     def test_non_numeric_id_is_404(self, client, db):
         assert client.get("/meetings/abc/").status_code == 404
+
+
+@pytest.mark.django_db
+class TestFrontPage:
+    def test_says_what_cop_f_is(self, client, east):
+        text = text_of(client.get("/"))
+
+        assert "No one teaches anyone: we all learn from each other by practising" in text
+
+    def test_shows_each_tracks_next_session_in_the_viewers_zone_with_utc_beside(
+        self, client, east, west
+    ):
+        response = client.get("/", {"tz": "Asia/Tokyo"})
+
+        cards = [card.meeting.series.name for card in response.context["next_sessions"]]
+        assert cards == ["CoP-F East", "CoP-F West"]
+        assert (
+            "CoP-F East Monday 14 December 2026, 23:00–00:30 (+1 day) JST "
+            "Asia/Tokyo · 14:00–15:30 UTC in 2 weeks"
+        ) in text_of(response)
+
+    def test_in_tokyo_kindly_points_from_west_in_the_night_to_east(self, client, east, west):
+        next_east = east.meetings.order_by("starts_at").first()
+
+        response = client.get("/", {"tz": "Asia/Tokyo"})
+
+        assert (
+            "This is at 03:30 on Tuesday where you are, in the middle of the night. "
+            f'<a href="/meetings/{next_east.pk}/">CoP-F East</a>, at 23:00 on Monday, '
+            "may suit you better."
+        ) in response.content.decode()
+
+    def test_a_visitor_answers_through_links_that_lead_to_sign_up(self, client, east):
+        meeting = east.meetings.order_by("starts_at").first()
+
+        html = client.get("/").content.decode()
+
+        assert f'href="/meetings/{meeting.pk}/rsvp/yes/"' in html
+        assert "csrfmiddlewaretoken" not in html
+
+    def test_shows_a_page_of_sessions_and_a_link_to_later_ones(self, client, east, west):
+        response = client.get("/")
+
+        assert sum(len(day.meetings) for day in response.context["days"]) == 10
+        assert '<a href="?page=2" rel="next">Later sessions</a>' in response.content.decode()
+
+    def test_a_later_page_holds_only_the_list(self, client, east, west):
+        first = client.get("/").context["days"]
+        response = client.get("/", {"page": "2"})
+
+        assert "next_sessions" not in response.context
+        assert response.context["days"][0].date > first[-1].date
+        assert '<a href="/" rel="prev">Earlier sessions</a>' in response.content.decode()
+
+    @pytest.mark.parametrize("page", ["0", "abc", "-1", "٣", "1001", "999"])
+    def test_a_page_that_is_not_there_is_404(self, client, east, page):
+        assert client.get("/", {"page": page}).status_code == 404
+
+    def test_shows_the_month_of_the_next_session_as_a_grid(self, client, east):
+        response = client.get("/", {"tz": "Asia/Tokyo"})
+
+        html = response.content.decode()
+        assert response.context["month"].first.isoformat() == "2026-12-01"
+        assert '<h2 id="month-heading">December 2026</h2>' in html
+        assert 'href="/calendar/2027/1/" rel="next">Next: January 2027</a>' in html
+
+
+@pytest.mark.django_db
+class TestMonthPage:
+    def test_shows_the_months_sessions_on_their_local_days(self, client, west):
+        response = client.get("/calendar/2027/1/", {"tz": "Asia/Tokyo"})
+
+        placed = [
+            (day.date.isoformat(), len(day.meetings))
+            for week in response.context["month"].weeks
+            for day in week
+            if day.meetings
+        ]
+        assert response.status_code == 200
+        assert placed == [("2027-01-12", 1)]
+
+    @pytest.mark.parametrize(
+        "path", ["/calendar/2027/13/", "/calendar/2027/0/", "/calendar/99999999999999999999/1/"]
+    )
+    def test_a_month_that_is_not_there_is_404(self, client, db, path):
+        assert client.get(path).status_code == 404
+
+    def test_uses_one_query(self, client, west, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            client.get("/calendar/2027/1/")
+
+
+@pytest.mark.django_db
+class TestSeriesForYou:
+    def test_series_page_says_the_rule_in_the_viewers_terms(self, client, west):
+        text = text_of(client.get("/series/cop-f-west/", {"tz": "Asia/Tokyo"}))
+
+        assert "For you: at 03:30 JST, on the Tuesday after the date in UTC" in text

@@ -368,6 +368,8 @@ class TestRsvp:
             "waitlist_position": None,
             "message": "You answered maybe.",
             "coming": 0,
+            "coming_text": "0 coming, 1 maybe.",
+            "names": [],
         }
 
     def test_a_replayed_request_changes_nothing(self, signed_in, future_meeting):
@@ -680,16 +682,97 @@ class TestMeetingPage:
 
         assert len(response.context["names"]) == count
 
-    def test_the_schedule_shows_my_answer_without_a_query_per_meeting(
-        self, signed_in, member, django_assert_num_queries
+    @pytest.mark.parametrize("count", [1, 10])
+    def test_the_schedule_shows_my_answers_without_a_query_per_meeting(
+        self, signed_in, member, django_assert_num_queries, count
     ):
-        for day in range(20):
+        series = SeriesFactory()
+        for day in range(count):
             meeting = MeetingFactory(
-                starts_at=datetime(2027, 1, 1, 14, tzinfo=UTC) + timedelta(days=day)
+                series=series, starts_at=datetime(2027, 1, 1, 14, tzinfo=UTC) + timedelta(days=day)
             )
             Rsvp.objects.create(meeting=meeting, user=member, response="yes")
 
-        with django_assert_num_queries(5):
+        # Session, member, a page of the list and the next cards with the member's answers
+        # (two each), the month.
+        with django_assert_num_queries(7):
             response = signed_in.get("/")
 
-        assert response.content.decode().count('aria-pressed="true"') == 20
+        # Each meeting on the list, and the series' next one again on its card.
+        assert response.content.decode().count('aria-pressed="true"') == count + 1
+
+
+@pytest.mark.django_db
+class TestRsvpStart:
+    def test_a_member_gets_one_button_that_answers(self, signed_in, future_meeting):
+        response = signed_in.get(f"/meetings/{future_meeting.pk}/rsvp/maybe/")
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert '<button type="submit" name="response" value="maybe">Answer “Maybe”</button>' in html
+        assert Rsvp.objects.count() == 0
+
+    @pytest.mark.parametrize("response", ["perhaps", "YES", "%00"])
+    def test_an_answer_that_is_not_one_is_400_and_keeps_nothing(
+        self, client, future_meeting, response
+    ):
+        refused = client.get(f"/meetings/{future_meeting.pk}/rsvp/{response}/")
+
+        assert refused.status_code in (400, 404)
+        assert "held_answer" not in client.session
+
+    def test_an_unconfirmed_member_answering_is_told_it_waits_for_the_confirmation(
+        self, client, future_meeting
+    ):
+        member = UserFactory()
+        client.force_login(member)
+
+        response = client.post(f"/meetings/{future_meeting.pk}/rsvp/", {"response": "yes"})
+
+        member.refresh_from_db()
+        assert response.status_code == 403
+        assert "Your answer is recorded as soon as you do." in text_of(response)
+        assert (member.pending_meeting, member.pending_response) == (future_meeting, "yes")
+
+
+@pytest.mark.django_db
+class TestJoinButton:
+    def answer(self, member, meeting, response="yes"):
+        Rsvp.objects.create(meeting=meeting, user=member, response=response)
+
+    def test_before_the_call_opens_it_says_when(self, signed_in, member, future_meeting):
+        self.answer(member, future_meeting)
+
+        text = text_of(signed_in.get(future_meeting.get_absolute_url()))
+
+        assert "Join the call The link opens 15 minutes before the start, at 19:15 IST." in text
+
+    def test_from_15_minutes_before_it_is_the_link(self, signed_in, member):
+        meeting = MeetingFactory(starts_at=NOW + timedelta(minutes=15))
+        self.answer(member, meeting, "maybe")
+
+        html = signed_in.get(meeting.get_absolute_url()).content.decode()
+
+        assert (
+            '<a class="button button-join" href="https://meet.example.org/copf" rel="noopener">'
+            "Join the call</a>"
+        ) in html
+
+    def test_a_member_who_said_no_gets_no_button(self, signed_in, member):
+        meeting = MeetingFactory(starts_at=NOW - timedelta(minutes=5))
+        self.answer(member, meeting, "no")
+
+        text = text_of(signed_in.get(meeting.get_absolute_url()))
+
+        assert "Answer yes or maybe to get the Join button" in text
+        assert "Join the call" not in text
+
+    def test_a_series_without_a_call_link_says_so(self, signed_in, member):
+        meeting = MeetingFactory(
+            series=SeriesFactory(join_url=""), starts_at=datetime(2027, 1, 11, 14, tzinfo=UTC)
+        )
+        self.answer(member, meeting)
+
+        text = text_of(signed_in.get(meeting.get_absolute_url()))
+
+        assert "The organizers have not added the call link yet." in text
