@@ -374,6 +374,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "account_confirm_login_code": Endpoint(
         "/accounts/login/code/confirm/", forms=(Form({"code": ("ABC123", TEXT)}),)
     ),
+    # Reauthentication by an e-mailed code (allauth 65.22), off: ACCOUNT_REAUTHENTICATION_METHODS.
+    "account_request_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/", ("visitor", "verified")
+    ),
+    "account_confirm_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/confirm/",
+        ("visitor", "verified"),
+        forms=(Form({"code": ("ABC123", TEXT)}),),
+    ),
     "account_confirm_email": Endpoint("/accounts/confirm-email/{confirm_key}/", MEMBERS),
     "account_reset_password_from_key_done": Endpoint("/accounts/password/reset/key/done/"),
     "account_reset_password_from_key": Endpoint(
