@@ -2,6 +2,7 @@ from allauth.core import context as allauth_context
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from copf.lib.dates import validate_supported_date
 from copf.lib.timezones import TimezoneNameField
@@ -12,10 +13,17 @@ from .models import Rsvp, User
 class SignupForm(forms.Form):
     """The extra sign-up fields; allauth's own form adds e-mail and password."""
 
+    # allauth builds its form on this one and applies this order after adding its fields.
+    field_order = ("display_name", "email", "password1", "password2", "timezone")
+
     display_name = forms.CharField(
-        max_length=100, help_text="How other members see you, e.g. your first name."
+        label=_("Your name"),
+        max_length=100,
+        help_text=_("How other members see you, e.g. your first name."),
     )
-    timezone = TimezoneNameField(help_text="Filled in from your browser; change it if it's wrong.")
+    timezone = TimezoneNameField(
+        help_text=_("Filled in from your browser; change it if it's wrong.")
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

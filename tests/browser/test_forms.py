@@ -304,7 +304,7 @@ def manage_email(visitor: Visitor, form: FoundForm) -> None:
         sent = visitor.mails_to(member.email)
         submit(page, form, email_form.locator("button[name=action_send]"))
         expect(page.locator(".messages")).to_contain_text(
-            f"Confirmation email sent to {member.email}"
+            f"We have sent a confirmation link to {member.email}."
         )
         assert visitor.mails_to(member.email) == sent + 1
     else:

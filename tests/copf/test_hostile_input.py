@@ -346,15 +346,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         ("verified",),
         forms=(Form({"password": (PASSWORD, PASSWORD_KIND), "next": ("/me/", NEXT)}),),
     ),
-    # Since allauth 65.22, whether or not codes are turned on.
-    "account_request_reauthentication_code": Endpoint(
-        "/accounts/reauthenticate/code/", ("verified",), forms=(Form({"next": ("/me/", NEXT)}),)
-    ),
-    "account_confirm_reauthentication_code": Endpoint(
-        "/accounts/reauthenticate/code/confirm/",
-        ("verified",),
-        forms=(Form({"code": ("ABC123", TEXT)}),),
-    ),
     "account_email": Endpoint(
         "/accounts/email/",
         ("visitor", "member", "verified"),
@@ -382,6 +373,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "account_confirm_login_code": Endpoint(
         "/accounts/login/code/confirm/", forms=(Form({"code": ("ABC123", TEXT)}),)
+    ),
+    # Reauthentication by an e-mailed code (allauth 65.22), off: ACCOUNT_REAUTHENTICATION_METHODS.
+    "account_request_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/", ("visitor", "verified")
+    ),
+    "account_confirm_reauthentication_code": Endpoint(
+        "/accounts/reauthenticate/code/confirm/",
+        ("visitor", "verified"),
+        forms=(Form({"code": ("ABC123", TEXT)}),),
     ),
     "account_confirm_email": Endpoint("/accounts/confirm-email/{confirm_key}/", MEMBERS),
     "account_reset_password_from_key_done": Endpoint("/accounts/password/reset/key/done/"),
