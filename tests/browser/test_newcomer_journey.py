@@ -9,6 +9,7 @@ database and only the wall-clock times (fixed in UTC) are written down here.
 import re
 
 import pytest
+from django.core.cache import cache
 
 from meetings.models import Meeting
 from members.models import Rsvp, User
@@ -25,6 +26,15 @@ JOURNEYS = [
     pytest.param("America/Sao_Paulo", PHONE, "15:30", "phone", id="phone-sao-paulo"),
     pytest.param("Asia/Tokyo", DESKTOP, "03:30", "desktop", id="desktop-tokyo"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def empty_rate_limits():
+    """allauth counts sign-ups and confirmation mails per address in the cache, which other
+    tests' runs may have filled."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.mark.parametrize(("zone", "device", "west_local", "name"), JOURNEYS)
