@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -94,7 +95,7 @@ class RecurrenceRuleWidget(forms.TextInput):
         input_id = (attrs or {}).get("id") or self.attrs.get("id") or f"id_{name}"
         context = {"input_id": input_id, "weekdays": WEEKDAYS, "positions": POSITIONS}
         builder = render_to_string("admin/meetings/series/rrule_builder.html", context)
-        return text_input + builder
+        return format_html('<div class="rrule-field">{}{}</div>', text_input, builder)
 
 
 class SeriesAdminForm(forms.ModelForm):
@@ -583,7 +584,10 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("Cancel these meetings?"),
+            "title": ngettext(
+                "Cancel this meeting?", "Cancel these %(count)d meetings?", len(to_cancel)
+            )
+            % {"count": len(to_cancel)},
             "form": form,
             "to_cancel": [(meeting, meeting_time(meeting, zone)) for meeting in to_cancel],
             "already": [(meeting, meeting_time(meeting, zone)) for meeting in already],

@@ -672,6 +672,7 @@ def test_cancel_selected_asks_first_listing_the_meetings_and_changes_nothing(cli
     )
 
     assert response.status_code == 200
+    assertContains(response, "<h1>Cancel these 2 meetings?</h1>", html=True)
     assertContains(
         response,
         '<ul class="meetings-to-cancel">'
