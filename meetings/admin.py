@@ -337,11 +337,11 @@ class SeriesAdmin(admin.ModelAdmin):
 
 
 class UpcomingFilter(admin.SimpleListFilter):
-    title = "when"
+    title = gettext_lazy("when")
     parameter_name = "when"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("upcoming", "Upcoming"), ("past", "Past")]
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         now = timezone.now()
@@ -367,16 +367,17 @@ class MeetingAdminForm(forms.ModelForm):
 
     time_zone = TimezoneNameField(
         initial="UTC",
-        help_text="The zone of the start time you enter. It is stored in UTC.",
+        label=gettext_lazy("Time zone"),
+        help_text=gettext_lazy("The zone of the start time you enter. It is stored in UTC."),
     )
     local_start = WallClockDateTimeField(
-        label="Starts (in that zone)",
-        help_text="YYYY-MM-DD HH:MM",
+        label=gettext_lazy("Starts (in that zone)"),
+        help_text=gettext_lazy("YYYY-MM-DD HH:MM"),
         validators=[validate_supported_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration_minutes = forms.IntegerField(
-        label="Length (minutes)", min_value=5, max_value=24 * 60, initial=90
+        label=gettext_lazy("Length (minutes)"), min_value=5, max_value=24 * 60, initial=90
     )
 
     class Meta:
@@ -394,7 +395,9 @@ class MeetingAdminForm(forms.ModelForm):
                 "duration_minutes", int(self.instance.duration.total_seconds() // 60)
             )
         else:
-            self.fields["series"].help_text = "Optional: the series this extra meeting belongs to."
+            self.fields["series"].help_text = _(
+                "Optional: the series this extra meeting belongs to."
+            )
 
     def clean_capacity(self) -> int | None:
         capacity = self.cleaned_data["capacity"]
@@ -435,7 +438,10 @@ class MeetingAdminForm(forms.ModelForm):
         local = local.replace(tzinfo=None)
         starts_at = local.replace(tzinfo=zone).astimezone(UTC)
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:
-            message = f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: clocks skip it."
+            message = _("%(local)s does not exist in %(zone)s: clocks skip it.") % {
+                "local": f"{local:%Y-%m-%d %H:%M}",
+                "zone": zone.key,
+            }
             raise ValidationError({"local_start": message})
         # The field checked the year as typed; the services check the UTC instant, which
         # can fall a day either side.
@@ -446,7 +452,7 @@ class MeetingAdminForm(forms.ModelForm):
         cleaned["starts_at"] = starts_at
         cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
         if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:
-            raise ValidationError({"local_start": "A cancelled meeting cannot be moved."})
+            raise ValidationError({"local_start": _("A cancelled meeting cannot be moved.")})
         return cleaned
 
 
@@ -485,21 +491,21 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
         time_fields = ("time_zone", "local_start", "duration_minutes")
         fieldsets = [
             (None, {"fields": ("series", "title", "description", "join_url", "capacity")}),
-            ("Time", {"fields": time_fields}),
+            (_("Time"), {"fields": time_fields}),
         ]
         if obj is not None:
-            fieldsets.append(("As stored", {"fields": self.readonly_fields}))
+            fieldsets.append((_("As stored"), {"fields": self.readonly_fields}))
         return fieldsets
 
-    @admin.display(description="Starts (UTC)", ordering="starts_at")
+    @admin.display(description=gettext_lazy("Starts (UTC)"), ordering="starts_at")
     def start_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.starts_at)
 
-    @admin.display(description="Ends (UTC)")
+    @admin.display(description=gettext_lazy("Ends (UTC)"))
     def end_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.ends_at)
 
-    @admin.display(description="Original start (UTC)")
+    @admin.display(description=gettext_lazy("Original start (UTC)"))
     def original_start_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.original_start)
 

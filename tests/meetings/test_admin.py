@@ -1499,6 +1499,28 @@ def test_cancelling_a_cancelled_meeting_again_changes_nothing(client, staff):
     assert (meeting.sequence, meeting.cancellation_message) == (1, "Snow.")
 
 
+def test_the_meeting_change_page_links_to_cancelling_it(client, staff, meeting):
+    client.force_login(staff)
+
+    response = client.get(change_meeting_url(meeting))
+
+    assertContains(
+        response,
+        f'<li><a href="{cancel_meeting_url(meeting)}">Cancel this meeting</a></li>',
+        html=True,
+    )
+
+
+def test_a_cancelled_meeting_has_no_link_to_cancel_it_again(client, staff):
+    meeting = MeetingFactory(status=Meeting.Status.CANCELLED, sequence=1)
+    client.force_login(staff)
+
+    response = client.get(change_meeting_url(meeting))
+
+    assert response.status_code == 200
+    assert cancel_meeting_url(meeting) not in response.content.decode()
+
+
 def test_a_meeting_nobody_holds_can_still_be_deleted(client, staff):
     meeting = MeetingFactory(starts_at=datetime.now(UTC) + timedelta(days=7))
     client.force_login(staff)
