@@ -128,6 +128,15 @@ def test_a_rule_the_builder_cannot_show_is_a_custom_rule_kept_as_typed(
     expect(builder.get_by_label("Monday")).not_to_be_checked()
     expect(builder.locator("[data-rrule-unit]")).to_have_text("weeks")
 
+    rule.fill("rrule:freq=monthly;byday=-1fr;until=20271231")
+    expect(custom).to_be_hidden()
+    expect(builder.get_by_label("Repeats")).to_have_value("MONTHLY")
+    expect(builder.get_by_label("Which weekday of the month")).to_have_value("-1")
+    expect(builder.get_by_label("Weekday", exact=True)).to_have_value("FR")
+    expect(builder.get_by_label("Ends")).to_have_value("until")
+    expect(builder.get_by_label("last date")).to_have_value("2027-12-31")
+
+    rule.fill("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH")
     rule.fill("FREQ=DAILY;BYHOUR=9")
     expect(custom).to_be_visible()
     builder.get_by_role("button", name="Replace it with a rule from the builder").click()
