@@ -1,39 +1,101 @@
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.forms.widgets import Script
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from copf.lib.admin import SupportedYearsDateHierarchyMixin
 from copf.lib.dates import validate_supported_date
 from copf.lib.timezones import TimezoneNameField
 
 from . import display, selectors, services
+from .management.commands.seed_copf import PLACEHOLDER_JOIN_URL
 from .models import Meeting, Series
 
 UTC = ZoneInfo("UTC")
-PREVIEW_COUNT = 8
+PREVIEW_COUNT = 6
+# Where members live, west to east: the preview shows each coming meeting in these cities.
+PREVIEW_CITIES = ("Los Angeles", "São Paulo", "London", "Nairobi", "Kolkata", "Tokyo", "Auckland")
+CANCELLATION_MESSAGE_MAX_LENGTH = 2000
+# The recurrence builder's choices, as RRULE BYDAY codes and ordinals.
+WEEKDAYS = (
+    ("MO", gettext_lazy("Monday")),
+    ("TU", gettext_lazy("Tuesday")),
+    ("WE", gettext_lazy("Wednesday")),
+    ("TH", gettext_lazy("Thursday")),
+    ("FR", gettext_lazy("Friday")),
+    ("SA", gettext_lazy("Saturday")),
+    ("SU", gettext_lazy("Sunday")),
+)
+POSITIONS = (
+    ("1", gettext_lazy("first")),
+    ("2", gettext_lazy("second")),
+    ("3", gettext_lazy("third")),
+    ("4", gettext_lazy("fourth")),
+    ("5", gettext_lazy("fifth")),
+    ("-1", gettext_lazy("last")),
+    ("-2", gettext_lazy("second-to-last")),
+)
 
 
 def utc_label(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%a %d %b %Y, %H:%M} UTC"
 
 
+def meeting_time(meeting: Meeting, zone: ZoneInfo) -> str:
+    """The meeting's day and times in `zone`, then in UTC: "Tue 3 Mar 2026, 15:00–16:30 CET
+    (14:00–15:30 UTC)". UTC is named once when `zone` is UTC itself."""
+    local = display.localize(meeting, zone)
+    text = f"{local.short_day_label}, {local.time_range} {local.zone_label}"
+    if local.zone_label == "UTC":
+        return text
+    return f"{text} ({local.utc_range})"
+
+
+def organizer_zone() -> ZoneInfo:
+    """The zone the organizer works in: their profile's, which the middleware activated."""
+    return timezone.get_current_timezone()
+
+
 def lowers(*, old: int | None, new: int | None) -> bool:
     """Whether a capacity goes down (None is no limit). Only a lowering is checked against
     the seats taken: raising is always fine, and the waitlist sweep fills the new seats."""
     return new is not None and (old is None or new < old)
+
+
+class RecurrenceRuleWidget(forms.TextInput):
+    """The RRULE text, followed by a builder that static/js/rrule-builder.js shows and keeps in
+    step with the text. Without JavaScript the builder stays hidden and the text is the rule."""
+
+    def render(
+        self,
+        name: str,
+        value: object,
+        attrs: dict | None = None,
+        renderer: object = None,
+    ) -> SafeString:
+        text_input = super().render(name, value, attrs, renderer)
+        input_id = (attrs or {}).get("id") or self.attrs.get("id") or f"id_{name}"
+        context = {"input_id": input_id, "weekdays": WEEKDAYS, "positions": POSITIONS}
+        builder = render_to_string("admin/meetings/series/rrule_builder.html", context)
+        return format_html('<div class="rrule-field">{}{}</div>', text_input, builder)
 
 
 class SeriesAdminForm(forms.ModelForm):
@@ -51,6 +113,7 @@ class SeriesAdminForm(forms.ModelForm):
             "start_time",
             "duration",
         )
+        widgets = {"rrule": RecurrenceRuleWidget(attrs={"class": "vTextField"})}
 
     def clean_capacity(self) -> int | None:
         capacity = self.cleaned_data["capacity"]
@@ -74,17 +137,112 @@ class SeriesAdminForm(forms.ModelForm):
         return capacity
 
 
+def call_address_problem(series: Series) -> str:
+    """What is wrong with the series' call address, in words for an organizer; "" if nothing."""
+    if not series.join_url:
+        return _(
+            "“%(name)s” has no call address: members have no link to join its meetings. "
+            "Enter the join link of the call."
+        ) % {"name": series.name}
+    if series.join_url == PLACEHOLDER_JOIN_URL:
+        return _(
+            "The join link of “%(name)s” is still the placeholder %(url)s: replace it with "
+            "the address of the real call."
+        ) % {"name": series.name, "url": PLACEHOLDER_JOIN_URL}
+    return ""
+
+
+class CallAddressFilter(admin.SimpleListFilter):
+    title = gettext_lazy("call address")
+    parameter_name = "call_address"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("missing", _("Missing or placeholder")), ("set", _("Set"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        unusable = Q(join_url="") | Q(join_url=PLACEHOLDER_JOIN_URL)
+        if self.value() == "missing":
+            return queryset.filter(unusable)
+        if self.value() == "set":
+            return queryset.exclude(unusable)
+        return queryset
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One coming date of the rule, as the preview shows it: its start in UTC and in each
+    zone, and whether its meeting was cancelled or moved."""
+
+    utc: str
+    local: list[str]
+    state: str = ""  # "", "cancelled" or "moved"
+    note: str = ""
+
+
+def preview_zones(series: Series) -> list[tuple[str, ZoneInfo]]:
+    """The preview's columns after UTC: the anchor zone, if not UTC, then the cities."""
+    cities = [
+        (city, ZoneInfo(name)) for city, name in display.WORLD_ZONES if city in PREVIEW_CITIES
+    ]
+    anchor = series.anchor_zone
+    if anchor.key == "UTC" or anchor.key in {zone.key for _city, zone in cities}:
+        return cities
+    return [(_("%(zone)s (the series' zone)") % {"zone": anchor.key}, anchor), *cities]
+
+
+def preview_rows(series: Series, *, now: datetime) -> list[PreviewRow]:
+    """The next dates of the rule, each marked where its meeting was cancelled or moved."""
+    slots = series.occurrences(after=now, before=now + timedelta(days=3 * 366))[:PREVIEW_COUNT]
+    meetings = {
+        meeting.original_start: meeting
+        for meeting in series.meetings.filter(is_extra=False, original_start__in=slots)
+    }
+    zones = [zone for _city, zone in preview_zones(series)]
+    rows = []
+    for slot in slots:
+        meeting = meetings.get(slot)
+        start, state, note = slot, "", ""
+        if meeting is not None and meeting.is_cancelled:
+            state, note = "cancelled", _("Cancelled")
+        elif meeting is not None and meeting.starts_at != slot:
+            start, state = meeting.starts_at, "moved"
+            note = _("Moved from %(slot)s") % {"slot": utc_label(slot)}
+        local = [start.astimezone(zone) for zone in zones]
+        rows.append(
+            PreviewRow(
+                utc=utc_label(start),
+                local=[
+                    f"{moment:%a} {moment.day} {moment:%b}, {moment:%H:%M} "
+                    f"{display.zone_label(moment)}"
+                    for moment in local
+                ],
+                state=state,
+                note=note,
+            )
+        )
+    return rows
+
+
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
     form = SeriesAdminForm
-    list_display = ("name", "slug", "rrule", "anchor_timezone", "start_time", "duration")
+    list_display = (
+        "name",
+        "slug",
+        "rrule",
+        "anchor_timezone",
+        "start_time",
+        "duration",
+        "call_address",
+    )
+    list_filter = (CallAddressFilter,)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("schedule_in_words", "preview")
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "join_url", "capacity")}),
         (
-            "Recurrence",
+            gettext_lazy("Recurrence"),
             {
                 "fields": (
                     "rrule",
@@ -99,28 +257,47 @@ class SeriesAdmin(admin.ModelAdmin):
         ),
     )
 
-    @admin.display(description="In plain words")
+    class Media:
+        js = (Script("js/rrule-builder.js", defer=True),)
+        css = {"all": ("css/admin-series.css",)}
+
+    @admin.display(description=gettext_lazy("In plain words"))
     def schedule_in_words(self, series: Series) -> str:
         if not series.pk:
-            return "Shown after saving."
+            return _("Shown after saving.")
         return display.series_schedule(series)
 
-    @admin.display(description="Next meetings by this rule")
+    @admin.display(description=gettext_lazy("Next meetings by this rule"))
     def preview(self, series: Series) -> str:
         if not series.pk:
-            return "Shown after saving."
-        now = timezone.now()
-        starts = series.occurrences(after=now, before=now + timedelta(days=3 * 366))
-        rows = [
-            (
-                utc_label(start),
-                f"{start.astimezone(series.anchor_zone):%H:%M %Z} in {series.anchor_zone.key}",
-            )
-            for start in starts[:PREVIEW_COUNT]
-        ]
+            return _("Shown after saving.")
+        rows = preview_rows(series, now=timezone.now())
         if not rows:
-            return "This rule produces no more meetings."
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
+            return _("This rule produces no more meetings.")
+        context = {"rows": rows, "zones": [city for city, _zone in preview_zones(series)]}
+        return render_to_string("admin/meetings/series/preview.html", context)
+
+    @admin.display(description=gettext_lazy("Call address"))
+    def call_address(self, series: Series) -> str:
+        if not series.join_url:
+            return _("Missing")
+        if series.join_url == PLACEHOLDER_JOIN_URL:
+            return _("Placeholder: replace it")
+        return urlsplit(series.join_url).hostname or series.join_url
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            series = self.get_object(request, unquote(object_id))
+            problem = call_address_problem(series) if series is not None else ""
+            if problem:
+                self.message_user(request, problem, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(
         self,
@@ -142,18 +319,29 @@ class SeriesAdmin(admin.ModelAdmin):
         result = services.materialize_series(series=obj)
         self.message_user(
             request,
-            f"Meetings: {result.created} created, {result.updated} updated, "
-            f"{result.removed} removed, {result.cancelled} cancelled.",
+            _(
+                "Meetings: %(created)d created, %(updated)d updated, %(removed)d removed, "
+                "%(cancelled)d cancelled."
+            )
+            % {
+                "created": result.created,
+                "updated": result.updated,
+                "removed": result.removed,
+                "cancelled": result.cancelled,
+            },
             messages.INFO,
         )
+        problem = call_address_problem(obj)
+        if problem:
+            self.message_user(request, problem, messages.WARNING)
 
 
 class UpcomingFilter(admin.SimpleListFilter):
-    title = "when"
+    title = gettext_lazy("when")
     parameter_name = "when"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("upcoming", "Upcoming"), ("past", "Past")]
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         now = timezone.now()
@@ -179,16 +367,17 @@ class MeetingAdminForm(forms.ModelForm):
 
     time_zone = TimezoneNameField(
         initial="UTC",
-        help_text="The zone of the start time you enter. It is stored in UTC.",
+        label=gettext_lazy("Time zone"),
+        help_text=gettext_lazy("The zone of the start time you enter. It is stored in UTC."),
     )
     local_start = WallClockDateTimeField(
-        label="Starts (in that zone)",
-        help_text="YYYY-MM-DD HH:MM",
+        label=gettext_lazy("Starts (in that zone)"),
+        help_text=gettext_lazy("YYYY-MM-DD HH:MM"),
         validators=[validate_supported_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration_minutes = forms.IntegerField(
-        label="Length (minutes)", min_value=5, max_value=24 * 60, initial=90
+        label=gettext_lazy("Length (minutes)"), min_value=5, max_value=24 * 60, initial=90
     )
 
     class Meta:
@@ -206,7 +395,9 @@ class MeetingAdminForm(forms.ModelForm):
                 "duration_minutes", int(self.instance.duration.total_seconds() // 60)
             )
         else:
-            self.fields["series"].help_text = "Optional: the series this extra meeting belongs to."
+            self.fields["series"].help_text = _(
+                "Optional: the series this extra meeting belongs to."
+            )
 
     def clean_capacity(self) -> int | None:
         capacity = self.cleaned_data["capacity"]
@@ -247,7 +438,10 @@ class MeetingAdminForm(forms.ModelForm):
         local = local.replace(tzinfo=None)
         starts_at = local.replace(tzinfo=zone).astimezone(UTC)
         if starts_at.astimezone(zone).replace(tzinfo=None) != local:
-            message = f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: clocks skip it."
+            message = _("%(local)s does not exist in %(zone)s: clocks skip it.") % {
+                "local": f"{local:%Y-%m-%d %H:%M}",
+                "zone": zone.key,
+            }
             raise ValidationError({"local_start": message})
         # The field checked the year as typed; the services check the UTC instant, which
         # can fall a day either side.
@@ -258,8 +452,20 @@ class MeetingAdminForm(forms.ModelForm):
         cleaned["starts_at"] = starts_at
         cleaned["ends_at"] = starts_at + timedelta(minutes=minutes)
         if self.instance.pk and self.instance.is_cancelled and starts_at != self.instance.starts_at:
-            raise ValidationError({"local_start": "A cancelled meeting cannot be moved."})
+            raise ValidationError({"local_start": _("A cancelled meeting cannot be moved.")})
         return cleaned
+
+
+class CancellationForm(forms.Form):
+    message = forms.CharField(
+        label=gettext_lazy("Message to members (optional)"),
+        required=False,
+        max_length=CANCELLATION_MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=gettext_lazy(
+            "Why it is cancelled, or where to go instead. The cancellation e-mail quotes it."
+        ),
+    )
 
 
 @admin.register(Meeting)
@@ -285,21 +491,21 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
         time_fields = ("time_zone", "local_start", "duration_minutes")
         fieldsets = [
             (None, {"fields": ("series", "title", "description", "join_url", "capacity")}),
-            ("Time", {"fields": time_fields}),
+            (_("Time"), {"fields": time_fields}),
         ]
         if obj is not None:
-            fieldsets.append(("As stored", {"fields": self.readonly_fields}))
+            fieldsets.append((_("As stored"), {"fields": self.readonly_fields}))
         return fieldsets
 
-    @admin.display(description="Starts (UTC)", ordering="starts_at")
+    @admin.display(description=gettext_lazy("Starts (UTC)"), ordering="starts_at")
     def start_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.starts_at)
 
-    @admin.display(description="Ends (UTC)")
+    @admin.display(description=gettext_lazy("Ends (UTC)"))
     def end_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.ends_at)
 
-    @admin.display(description="Original start (UTC)")
+    @admin.display(description=gettext_lazy("Original start (UTC)"))
     def original_start_utc(self, meeting: Meeting) -> str:
         return utc_label(meeting.original_start)
 
@@ -307,6 +513,7 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: Meeting, form: MeetingAdminForm, change: bool
     ) -> None:
         data = form.cleaned_data
+        moved = False
         if change:
             current = Meeting.objects.get(pk=obj.pk)
             meeting = services.update_meeting(
@@ -317,6 +524,7 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
                 capacity=data["capacity"],
             )
             if (data["starts_at"], data["ends_at"]) != (meeting.starts_at, meeting.ends_at):
+                moved = data["starts_at"] != meeting.starts_at
                 meeting = services.move_meeting(
                     meeting=meeting, starts_at=data["starts_at"], ends_at=data["ends_at"]
                 )
@@ -332,21 +540,72 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
             )
         obj.pk = meeting.pk
         obj.refresh_from_db()
-        self.message_user(
-            request,
-            f"“{meeting.title}” is on {utc_label(meeting.starts_at)} "
-            f"(ends {meeting.ends_at.astimezone(UTC):%H:%M} UTC).",
-            messages.SUCCESS,
-        )
+        when = meeting_time(meeting, ZoneInfo(data["time_zone"]))
+        if not change:
+            text = _("“%(title)s” is scheduled for %(when)s.")
+        elif moved:
+            text = _("“%(title)s” is moved to %(when)s.")
+        elif meeting.is_cancelled:
+            text = _("“%(title)s” is saved and stays cancelled; it was on %(when)s.")
+        else:
+            text = _("“%(title)s” is on %(when)s.")
+        self.message_user(request, text % {"title": meeting.title, "when": when}, messages.SUCCESS)
 
-    @admin.action(description="Cancel selected meetings", permissions=["change"])
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = 0
-        for meeting in queryset:
-            if not meeting.is_cancelled:
-                services.cancel_meeting(meeting=meeting)
-                count += 1
-        self.message_user(request, f"Cancelled {count} meeting(s).", messages.SUCCESS)
+    @admin.action(description=gettext_lazy("Cancel selected meetings…"), permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask first, on a page that lists the meetings and takes a message to members
+        (Django's intermediate action page: it posts the selection back with `post`)."""
+        selected = list(queryset.order_by("starts_at", "pk"))
+        to_cancel = [meeting for meeting in selected if not meeting.is_cancelled]
+        already = [meeting for meeting in selected if meeting.is_cancelled]
+        if not to_cancel:
+            self.message_user(
+                request,
+                _("The selected meetings are already cancelled; nothing changed."),
+                messages.WARNING,
+            )
+            return None
+        zone = organizer_zone()
+        form = CancellationForm(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            message = form.cleaned_data["message"]
+            for meeting in to_cancel:
+                services.cancel_meeting(meeting=meeting, message=message)
+            listed = "; ".join(
+                _("“%(title)s” on %(when)s")
+                % {"title": meeting.title, "when": meeting_time(meeting, zone)}
+                for meeting in to_cancel
+            )
+            text = ngettext(
+                "Cancelled %(count)d meeting: %(meetings)s. Everyone who holds it will be sent "
+                "the cancellation.",
+                "Cancelled %(count)d meetings: %(meetings)s. Everyone who holds them will be "
+                "sent the cancellation.",
+                len(to_cancel),
+            ) % {"count": len(to_cancel), "meetings": listed}
+            if message:
+                text += " " + _("The cancellation quotes your message.")
+            self.message_user(request, text, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": ngettext(
+                "Cancel this meeting?", "Cancel these %(count)d meetings?", len(to_cancel)
+            )
+            % {"count": len(to_cancel)},
+            "form": form,
+            "to_cancel": [(meeting, meeting_time(meeting, zone)) for meeting in to_cancel],
+            "already": [(meeting, meeting_time(meeting, zone)) for meeting in already],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": [meeting.pk for meeting in selected],
+        }
+        return TemplateResponse(
+            request,
+            "admin/meetings/meeting/cancel_selected_confirmation.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
 
     def get_urls(self) -> list:
         cancel = path(
@@ -382,21 +641,37 @@ class MeetingAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, meeting):
             raise PermissionDenied
         change_url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
-        if request.method == "POST":
-            services.cancel_meeting(meeting=meeting)
+        when = meeting_time(meeting, organizer_zone())
+        form = CancellationForm(request.POST if request.method == "POST" else None)
+        if form.is_valid() and not meeting.is_cancelled:
+            message = form.cleaned_data["message"]
+            services.cancel_meeting(meeting=meeting, message=message)
+            if message:
+                text = _(
+                    "“%(title)s” on %(when)s is cancelled. Everyone who holds it will be sent "
+                    "the cancellation with your message."
+                )
+            else:
+                text = _(
+                    "“%(title)s” on %(when)s is cancelled. Everyone who holds it will be sent "
+                    "the cancellation."
+                )
             self.message_user(
-                request,
-                _("“%(title)s” is cancelled. Everyone who holds it will be sent the cancellation.")
-                % {"title": meeting.title},
-                messages.SUCCESS,
+                request, text % {"title": meeting.title, "when": when}, messages.SUCCESS
             )
             return redirect(change_url)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "meeting": meeting,
-            "start": utc_label(meeting.starts_at),
+            "when": when,
+            "form": form,
             "change_url": change_url,
             "title": _("Cancel this meeting?"),
         }
-        return TemplateResponse(request, "admin/meetings/meeting/cancel_confirmation.html", context)
+        return TemplateResponse(
+            request,
+            "admin/meetings/meeting/cancel_confirmation.html",
+            context,
+            status=400 if form.is_bound and not meeting.is_cancelled else 200,
+        )

@@ -1,14 +1,16 @@
 from datetime import UTC, date, datetime, time, timedelta
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from meetings import services
+from meetings.management.commands.seed_copf import PLACEHOLDER_JOIN_URL
 from meetings.models import Meeting, Series
 from members.models import Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -16,6 +18,7 @@ from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 ADD_MEETING_URL = reverse("admin:meetings_meeting_add")
 MEETING_LIST_URL = reverse("admin:meetings_meeting_changelist")
 ADD_SERIES_URL = reverse("admin:meetings_series_add")
+SERIES_LIST_URL = reverse("admin:meetings_series_changelist")
 
 
 def change_meeting_url(meeting: Meeting) -> str:
@@ -73,6 +76,43 @@ def form_data_from(response) -> dict[str, object]:
     return data
 
 
+class _PreviewTable(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0  # inside div.series-preview when > 0
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if self.depth:
+            self.depth += tag == "div"
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in {"th", "td"}:
+                self.cell = []
+        elif tag == "div" and ("class", "series-preview") in attrs:
+            self.depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.depth:
+            return
+        self.depth -= tag == "div"
+        if tag in {"th", "td"} and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def preview_table(response) -> list[list[str]]:
+    """The series preview as the text of its cells, row by row, the header row first."""
+    parser = _PreviewTable()
+    parser.feed(response.content.decode())
+    return parser.rows
+
+
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
@@ -96,12 +136,15 @@ def answer(meeting: Meeting, *, seats: int, waiting: int = 0, maybe: int = 0) ->
         Rsvp.objects.create(meeting=meeting, user=UserFactory(), response=Rsvp.Response.MAYBE)
 
 
-def cancel_selected(client, meetings: list[Meeting]):
-    return client.post(
-        MEETING_LIST_URL,
-        {"action": "cancel_selected", "_selected_action": [meeting.pk for meeting in meetings]},
-        follow=True,
-    )
+def cancel_selected(
+    client, meetings: list[Meeting], *, confirm: bool = True, message: str = "", follow=True
+):
+    """Pick "Cancel selected meetings" in the list; with `confirm`, also answer its
+    confirmation page (with the optional message), as a browser would post it."""
+    data = {"action": "cancel_selected", "_selected_action": [meeting.pk for meeting in meetings]}
+    if confirm:
+        data.update(post="yes", message=message)
+    return client.post(MEETING_LIST_URL, data, follow=follow)
 
 
 # Scheduling an extra meeting
@@ -127,7 +170,7 @@ def test_extra_meeting_entered_in_kolkata_time_is_stored_in_utc(client, staff):
     assert meeting.status == Meeting.Status.SCHEDULED
 
 
-def test_extra_meeting_success_message_shows_the_time_in_utc(client, staff):
+def test_extra_meeting_success_message_shows_the_time_in_the_zone_entered_and_in_utc(client, staff):
     client.force_login(staff)
 
     response = client.post(
@@ -137,12 +180,41 @@ def test_extra_meeting_success_message_shows_the_time_in_utc(client, staff):
     )
 
     meeting = Meeting.objects.get()
+    scheduled = (
+        "“Extra practice circle” is scheduled for Mon 1 Mar 2027, 19:30–20:30 IST "
+        "(14:00–15:00 UTC)."
+    )
     assert messages_of(response) == [
-        "“Extra practice circle” is on Mon 01 Mar 2027, 14:00 UTC (ends 15:00 UTC).",
+        scheduled,
         f'The meeting “<a href="{change_meeting_url(meeting)}">'
         "Extra practice circle (2027-03-01 14:00 UTC)</a>” was added successfully.",
     ]
-    assertContains(response, "“Extra practice circle” is on Mon 01 Mar 2027, 14:00 UTC")
+    assertContains(response, scheduled)
+
+
+def test_extra_meeting_entered_in_utc_names_utc_once(client, staff):
+    client.force_login(staff)
+
+    response = client.post(ADD_MEETING_URL, extra_meeting_data(), follow=True)
+
+    assert messages_of(response)[0] == (
+        "“Extra practice circle” is scheduled for Mon 1 Mar 2027, 14:00–15:00 UTC."
+    )
+
+
+def test_extra_meeting_message_gives_the_utc_date_when_it_differs_from_the_local_one(client, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        ADD_MEETING_URL,
+        extra_meeting_data(time_zone="Pacific/Auckland", local_start="2027-03-02T09:00"),
+        follow=True,
+    )
+
+    assert messages_of(response)[0] == (
+        "“Extra practice circle” is scheduled for Tue 2 Mar 2027, 09:00–10:00 NZDT "
+        "(Mon 1 Mar 2027, 20:00–21:00 UTC)."
+    )
 
 
 def test_extra_meeting_entered_in_berlin_summer_time_is_two_hours_ahead_of_utc(client, staff):
@@ -338,6 +410,58 @@ def test_a_cancelled_meeting_cannot_be_moved_from_the_change_form(client, staff)
     meeting.refresh_from_db()
     assert meeting.starts_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
     assert meeting.sequence == 1
+
+
+def test_moving_a_meeting_says_where_to_in_the_zone_entered_and_in_utc(client, staff):
+    meeting = MeetingFactory(title="CoP-F East")
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(time_zone="Europe/Berlin", local_start="2027-01-19T15:00")
+
+    response = client.post(change_meeting_url(meeting), data, follow=True)
+
+    assert messages_of(response)[0] == (
+        "“CoP-F East” is moved to Tue 19 Jan 2027, 15:00–16:30 CET (14:00–15:30 UTC)."
+    )
+
+
+def test_moving_a_meeting_in_utc_names_utc_once(client, staff):
+    meeting = MeetingFactory(title="CoP-F East")
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(local_start="2027-01-19T14:00")
+
+    response = client.post(change_meeting_url(meeting), data, follow=True)
+
+    assert messages_of(response)[0] == "“CoP-F East” is moved to Tue 19 Jan 2027, 14:00–15:30 UTC."
+
+
+def test_saving_a_meeting_without_moving_it_gives_its_time_in_the_zone_picked(client, staff):
+    meeting = MeetingFactory(title="CoP-F East")
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data.update(time_zone="America/Sao_Paulo", local_start="2027-01-11T11:00", title="Harvest")
+
+    response = client.post(change_meeting_url(meeting), data, follow=True)
+
+    assert messages_of(response)[0] == (
+        "“Harvest” is on Mon 11 Jan 2027, 11:00–12:30 UTC−03 (14:00–15:30 UTC)."
+    )
+    meeting.refresh_from_db()
+    assert meeting.starts_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
+
+
+def test_saving_a_cancelled_meeting_says_it_stays_cancelled(client, staff):
+    meeting = MeetingFactory(title="CoP-F East", status=Meeting.Status.CANCELLED, sequence=1)
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["description"] = "Called off for the holidays."
+
+    response = client.post(change_meeting_url(meeting), data, follow=True)
+
+    assert messages_of(response)[0] == (
+        "“CoP-F East” is saved and stays cancelled; it was on Mon 11 Jan 2027, 14:00–15:30 UTC."
+    )
 
 
 # Capacity below the seats taken
@@ -537,21 +661,134 @@ class TestSeriesCapacityBelowTheSeatsTaken:
 # Cancelling
 
 
-def test_cancel_selected_cancels_the_meetings_and_bumps_their_sequence_once(client, staff):
-    first = MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
-    second = MeetingFactory(starts_at=datetime(2027, 2, 8, 14, 0, tzinfo=UTC))
+def test_cancel_selected_asks_first_listing_the_meetings_and_changes_nothing(client, staff):
+    first = MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC), title="East")
+    second = MeetingFactory(starts_at=datetime(2027, 2, 8, 18, 30, tzinfo=UTC), title="West")
+    client.force_login(staff)
+
+    response = client.post(
+        MEETING_LIST_URL,
+        {"action": "cancel_selected", "_selected_action": [second.pk, first.pk]},
+    )
+
+    assert response.status_code == 200
+    assertContains(response, "<h1>Cancel these 2 meetings?</h1>", html=True)
+    assertContains(
+        response,
+        '<ul class="meetings-to-cancel">'
+        "<li>“East” on Mon 11 Jan 2027, 14:00–15:30 UTC</li>"
+        "<li>“West” on Mon 8 Feb 2027, 18:30–20:00 UTC</li>"
+        "</ul>",
+        html=True,
+    )
+    assertContains(response, '<textarea name="message"', count=1)
+    assertContains(response, '<input type="hidden" name="post" value="yes">', html=True)
+    rows = Meeting.objects.order_by("starts_at").values_list("status", "sequence")
+    assert list(rows) == [("scheduled", 0), ("scheduled", 0)]
+
+
+def test_cancel_selected_confirmation_gives_the_times_in_the_organizers_zone_and_utc(client, db):
+    MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC), title="East")
+    organizer = UserFactory(is_staff=True, is_superuser=True, timezone="Asia/Kolkata")
+    client.force_login(organizer)
+
+    response = cancel_selected(client, list(Meeting.objects.all()), confirm=False)
+
+    assertContains(
+        response,
+        "<li>“East” on Mon 11 Jan 2027, 19:30–21:00 IST (14:00–15:30 UTC)</li>",
+        html=True,
+    )
+
+
+def test_cancel_selected_cancels_the_meetings_with_the_message_and_bumps_sequence_once(
+    client, staff
+):
+    first = MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC), title="East")
+    second = MeetingFactory(starts_at=datetime(2027, 2, 8, 14, 0, tzinfo=UTC), title="East")
     untouched = MeetingFactory(starts_at=datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
     client.force_login(staff)
 
-    response = cancel_selected(client, [first, second])
+    response = cancel_selected(client, [first, second], message="  We take a winter break.  ")
 
-    assert messages_of(response) == ["Cancelled 2 meeting(s)."]
-    rows = Meeting.objects.order_by("starts_at").values_list("pk", "status", "sequence", "detached")
-    assert list(rows) == [
-        (first.pk, "cancelled", 1, True),
-        (second.pk, "cancelled", 1, True),
-        (untouched.pk, "scheduled", 0, False),
+    assert messages_of(response) == [
+        "Cancelled 2 meetings: “East” on Mon 11 Jan 2027, 14:00–15:30 UTC; “East” on "
+        "Mon 8 Feb 2027, 14:00–15:30 UTC. Everyone who holds them will be sent the "
+        "cancellation. The cancellation quotes your message."
     ]
+    rows = Meeting.objects.order_by("starts_at").values_list(
+        "pk", "status", "sequence", "detached", "cancellation_message"
+    )
+    assert list(rows) == [
+        (first.pk, "cancelled", 1, True, "We take a winter break."),
+        (second.pk, "cancelled", 1, True, "We take a winter break."),
+        (untouched.pk, "scheduled", 0, False, ""),
+    ]
+
+
+def test_cancel_selected_without_a_message_cancels_with_none(client, staff):
+    meeting = MeetingFactory(title="East")
+    client.force_login(staff)
+
+    response = cancel_selected(client, [meeting])
+
+    assert messages_of(response) == [
+        "Cancelled 1 meeting: “East” on Mon 11 Jan 2027, 14:00–15:30 UTC. Everyone who "
+        "holds it will be sent the cancellation."
+    ]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence, meeting.cancellation_message) == (
+        "cancelled",
+        1,
+        "",
+    )
+
+
+def test_cancel_selected_with_a_message_too_long_is_refused_and_changes_nothing(
+    client, staff, meeting
+):
+    client.force_login(staff)
+
+    response = cancel_selected(client, [meeting], message="x" * 2001, follow=False)
+
+    assert response.status_code == 400
+    assertContains(
+        response,
+        "Ensure this value has at most 2000 characters (it has 2001).",
+        status_code=400,
+    )
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+
+
+def test_cancel_selected_lists_the_already_cancelled_apart_and_leaves_them(client, staff):
+    done = MeetingFactory(
+        starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC),
+        title="Done",
+        status=Meeting.Status.CANCELLED,
+        sequence=1,
+        cancellation_message="Snow.",
+    )
+    coming = MeetingFactory(starts_at=datetime(2027, 2, 8, 14, 0, tzinfo=UTC), title="Coming")
+    client.force_login(staff)
+
+    page = cancel_selected(client, [done, coming], confirm=False)
+    response = cancel_selected(client, [done, coming], message="Rain.")
+
+    assertContains(
+        page,
+        '<ul class="meetings-already-cancelled">'
+        "<li>“Done” on Mon 11 Jan 2027, 14:00–15:30 UTC</li></ul>",
+        html=True,
+    )
+    assert messages_of(response) == [
+        "Cancelled 1 meeting: “Coming” on Mon 8 Feb 2027, 14:00–15:30 UTC. Everyone who "
+        "holds it will be sent the cancellation. The cancellation quotes your message."
+    ]
+    rows = Meeting.objects.order_by("starts_at").values_list(
+        "status", "sequence", "cancellation_message"
+    )
+    assert list(rows) == [("cancelled", 1, "Snow."), ("cancelled", 1, "Rain.")]
 
 
 def test_cancel_selected_again_changes_nothing(client, staff, meeting):
@@ -560,15 +797,51 @@ def test_cancel_selected_again_changes_nothing(client, staff, meeting):
     meeting.refresh_from_db()
     updated_at = meeting.updated_at
 
-    response = cancel_selected(client, [meeting])
+    response = cancel_selected(client, [meeting], confirm=False)
 
-    assert messages_of(response) == ["Cancelled 0 meeting(s)."]
+    assert messages_of(response) == [
+        "The selected meetings are already cancelled; nothing changed."
+    ]
     meeting.refresh_from_db()
     assert (meeting.status, meeting.sequence, meeting.updated_at) == (
         "cancelled",
         1,
         updated_at,
     )
+
+
+def test_staff_who_may_only_view_meetings_cannot_cancel_selected(client, meeting):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_meeting"))
+    client.force_login(viewer)
+
+    response = cancel_selected(client, [meeting], message="No.")
+
+    assert response.status_code == 200
+    assert "admin/meetings/meeting/cancel_selected_confirmation.html" not in [
+        template.name for template in response.templates
+    ]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_cancel_selected_confirmation_makes_the_same_queries_for_one_or_many(
+    client, staff, django_assert_num_queries, count
+):
+    meetings = [
+        MeetingFactory(starts_at=datetime(2027, 1, 11, 14, 0, tzinfo=UTC) + timedelta(days=n))
+        for n in range(count)
+    ]
+    client.force_login(staff)
+
+    # The session, the user, the list's own queries (its series filter and counts), and
+    # the selected meetings once, however many.
+    with django_assert_num_queries(7):
+        response = cancel_selected(client, meetings, confirm=False, follow=False)
+
+    assert response.status_code == 200
+    assert len(response.context["to_cancel"]) == count
 
 
 # The meeting list
@@ -721,25 +994,127 @@ def test_adding_a_series_with_an_unusable_rule_shows_the_error_and_creates_nothi
     assert Meeting.objects.count() == 0
 
 
+PREVIEW_HEADER = [
+    "Starts (UTC)",
+    "Note",
+    "Los Angeles",
+    "São Paulo",
+    "London",
+    "Nairobi",
+    "Kolkata",
+    "Tokyo",
+    "Auckland",
+]
+
+
 @time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
-def test_series_change_page_previews_the_next_meetings_in_utc(client, staff, series):
+def test_series_change_page_previews_the_next_six_meetings_in_utc_and_member_cities(
+    client, staff, series
+):
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    rows = preview_table(response)
+    assert rows[0] == PREVIEW_HEADER
+    assert rows[1] == [
+        "Mon 14 Dec 2026, 14:00 UTC",
+        "",
+        "Mon 14 Dec, 06:00 PST",
+        "Mon 14 Dec, 11:00 UTC−03",
+        "Mon 14 Dec, 14:00 GMT",
+        "Mon 14 Dec, 17:00 EAT",
+        "Mon 14 Dec, 19:30 IST",
+        "Mon 14 Dec, 23:00 JST",
+        "Tue 15 Dec, 03:00 NZDT",
+    ]
+    assert [row[0] for row in rows[2:]] == [
+        "Mon 11 Jan 2027, 14:00 UTC",
+        "Mon 08 Feb 2027, 14:00 UTC",
+        "Mon 08 Mar 2027, 14:00 UTC",
+        "Mon 12 Apr 2027, 14:00 UTC",
+        "Mon 10 May 2027, 14:00 UTC",
+    ]
+
+
+@time_machine.travel(datetime(2027, 3, 20, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_follows_each_citys_clock_changes(client, staff, series):
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    # 12 April: Los Angeles and London are on summer time, Auckland on winter time.
+    assert preview_table(response)[1] == [
+        "Mon 12 Apr 2027, 14:00 UTC",
+        "",
+        "Mon 12 Apr, 07:00 PDT",
+        "Mon 12 Apr, 11:00 UTC−03",
+        "Mon 12 Apr, 15:00 BST",
+        "Mon 12 Apr, 17:00 EAT",
+        "Mon 12 Apr, 19:30 IST",
+        "Mon 12 Apr, 23:00 JST",
+        "Tue 13 Apr, 02:00 NZST",
+    ]
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_marks_the_cancelled_and_the_moved_meetings(client, staff, series):
+    services.materialize_series(series=series)
+    january = series.meetings.get(original_start=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))
+    services.cancel_meeting(meeting=january, message="Holiday.")
+    february = series.meetings.get(original_start=datetime(2027, 2, 8, 14, 0, tzinfo=UTC))
+    services.move_meeting(meeting=february, starts_at=datetime(2027, 2, 9, 16, 0, tzinfo=UTC))
+    march = series.meetings.get(original_start=datetime(2027, 3, 8, 14, 0, tzinfo=UTC))
+    services.update_meeting(meeting=march, title="Harvest circle")  # detached, not moved
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    rows = preview_table(response)
+    assert [row[:3] for row in rows[1:5]] == [
+        ["Mon 14 Dec 2026, 14:00 UTC", "", "Mon 14 Dec, 06:00 PST"],
+        ["Mon 11 Jan 2027, 14:00 UTC", "Cancelled", "Mon 11 Jan, 06:00 PST"],
+        [
+            "Tue 09 Feb 2027, 16:00 UTC",
+            "Moved from Mon 08 Feb 2027, 14:00 UTC",
+            "Tue 9 Feb, 08:00 PST",
+        ],
+        ["Mon 08 Mar 2027, 14:00 UTC", "", "Mon 8 Mar, 06:00 PST"],
+    ]
+    assertContains(response, '<tr class="preview-cancelled">', count=1)
+    assertContains(response, "<del>Mon 11 Jan 2027, 14:00 UTC</del>", count=1, html=True)
+    assertContains(response, '<tr class="preview-moved">', count=1)
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_ignores_extra_meetings_and_other_series(client, staff, series):
+    services.materialize_series(series=series)
+    services.schedule_extra_meeting(
+        title="Extra", series=series, starts_at=datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    )
+    other = SeriesFactory()
+    services.materialize_series(series=other)
+    services.cancel_meeting(meeting=other.meetings.first())
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    rows = preview_table(response)
+    assert [row[:2] for row in rows[1:3]] == [
+        ["Mon 14 Dec 2026, 14:00 UTC", ""],
+        ["Mon 11 Jan 2027, 14:00 UTC", ""],
+    ]
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_of_a_rule_that_has_ended_says_so(client, staff):
+    series = SeriesFactory(rrule="FREQ=MONTHLY;BYDAY=2MO;COUNT=3")
     client.force_login(staff)
 
     response = client.get(change_series_url(series))
 
     assertContains(
-        response,
-        "<ul>"
-        "<li>Mon 14 Dec 2026, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 11 Jan 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 08 Feb 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 08 Mar 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 12 Apr 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 10 May 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 14 Jun 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "<li>Mon 12 Jul 2027, 14:00 UTC (14:00 UTC in UTC)</li>"
-        "</ul>",
-        html=True,
+        response, '<div class="readonly">This rule produces no more meetings.</div>', html=True
     )
 
 
@@ -773,12 +1148,30 @@ def test_series_preview_anchored_in_berlin_moves_in_utc_when_berlin_clocks_chang
         "</div>",
         html=True,
     )
-    assertContains(
-        response, "<li>Mon 08 Mar 2027, 13:00 UTC (14:00 CET in Europe/Berlin)</li>", html=True
-    )
-    assertContains(
-        response, "<li>Mon 12 Apr 2027, 12:00 UTC (14:00 CEST in Europe/Berlin)</li>", html=True
-    )
+    rows = preview_table(response)
+    assert rows[0] == [
+        "Starts (UTC)",
+        "Note",
+        "Europe/Berlin (the series' zone)",
+        *PREVIEW_HEADER[2:],
+    ]
+    assert [row[:3] for row in rows[2:4]] == [
+        ["Mon 08 Mar 2027, 13:00 UTC", "", "Mon 8 Mar, 14:00 CET"],
+        ["Mon 12 Apr 2027, 12:00 UTC", "", "Mon 12 Apr, 14:00 CEST"],
+    ]
+
+
+@time_machine.travel(datetime(2027, 1, 20, 9, 0, tzinfo=UTC), tick=False)
+def test_series_preview_anchored_in_a_city_it_shows_does_not_repeat_that_city(client, staff):
+    series = SeriesFactory(anchor_timezone="Asia/Kolkata", start_time=time(19, 30))
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    rows = preview_table(response)
+    assert rows[0] == PREVIEW_HEADER
+    assert rows[1][0] == "Mon 08 Feb 2027, 14:00 UTC"
+    assert rows[1][6] == "Mon 8 Feb, 19:30 IST"
 
 
 def test_series_add_page_says_preview_comes_after_saving(client, staff):
@@ -787,6 +1180,127 @@ def test_series_add_page_says_preview_comes_after_saving(client, staff):
     response = client.get(ADD_SERIES_URL)
 
     assertContains(response, '<div class="readonly">Shown after saving.</div>', count=2, html=True)
+
+
+# The series' call address
+
+
+def test_a_series_without_a_call_address_is_flagged_on_its_change_page(client, staff):
+    series = SeriesFactory(name="CoP-F East", join_url="")
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assert messages_of(response) == [
+        "“CoP-F East” has no call address: members have no link to join its meetings. "
+        "Enter the join link of the call."
+    ]
+    assertContains(response, '<li class="warning">“CoP-F East” has no call address')
+
+
+def test_a_series_with_the_seeds_placeholder_is_flagged_on_its_change_page(client, staff):
+    series = SeriesFactory(name="CoP-F West", join_url=PLACEHOLDER_JOIN_URL)
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assert messages_of(response) == [
+        "The join link of “CoP-F West” is still the placeholder "
+        "https://example.org/replace-with-your-call-link: replace it with the address of the "
+        "real call."
+    ]
+
+
+def test_a_series_with_a_call_address_is_not_flagged(client, staff, series):
+    client.force_login(staff)
+
+    response = client.get(change_series_url(series))
+
+    assert messages_of(response) == []
+
+
+def test_saving_a_series_that_still_has_no_call_address_warns_again(client, staff):
+    series = SeriesFactory(name="CoP-F East", join_url="")
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data["description"] = "Practice together."
+
+    response = client.post(change_series_url(series), data, follow=True)
+
+    assert messages_of(response)[1] == (
+        "“CoP-F East” has no call address: members have no link to join its meetings. "
+        "Enter the join link of the call."
+    )
+
+
+@time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)
+def test_replacing_the_placeholder_clears_the_warning(client, staff):
+    series = SeriesFactory(name="CoP-F East", join_url=PLACEHOLDER_JOIN_URL)
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data["join_url"] = "https://meet.jit.si/copf-east"
+
+    response = client.post(change_series_url(series), data, follow=True)
+
+    assert messages_of(response) == [
+        "Meetings: 12 created, 0 updated, 0 removed, 0 cancelled.",
+        f'The series “<a href="{change_series_url(series)}">CoP-F East</a>” was changed '
+        "successfully.",
+    ]
+    series.refresh_from_db()
+    assert series.join_url == "https://meet.jit.si/copf-east"
+
+
+def series_list_rows(response) -> list[tuple[str, str]]:
+    admin_view = response.context["cl"].model_admin
+    return [
+        (series.name, admin_view.call_address(series))
+        for series in response.context["cl"].result_list
+    ]
+
+
+def test_the_series_list_shows_which_call_addresses_are_missing(client, staff):
+    SeriesFactory(name="A set", join_url="https://meet.jit.si/copf-east")
+    SeriesFactory(name="B missing", join_url="")
+    SeriesFactory(name="C placeholder", join_url=PLACEHOLDER_JOIN_URL)
+    client.force_login(staff)
+
+    response = client.get(SERIES_LIST_URL, {"o": "1"})
+
+    assert series_list_rows(response) == [
+        ("A set", "meet.jit.si"),
+        ("B missing", "Missing"),
+        ("C placeholder", "Placeholder: replace it"),
+    ]
+    assertContains(response, '<td class="field-call_address">Placeholder: replace it</td>')
+
+
+def test_the_series_list_filters_the_series_whose_call_address_needs_attention(client, staff):
+    SeriesFactory(name="A set", join_url="https://meet.jit.si/copf-east")
+    SeriesFactory(name="B missing", join_url="")
+    SeriesFactory(name="C placeholder", join_url=PLACEHOLDER_JOIN_URL)
+    client.force_login(staff)
+
+    missing = client.get(SERIES_LIST_URL, {"o": "1", "call_address": "missing"})
+    fine = client.get(SERIES_LIST_URL, {"o": "1", "call_address": "set"})
+
+    assert [name for name, _ in series_list_rows(missing)] == ["B missing", "C placeholder"]
+    assert [name for name, _ in series_list_rows(fine)] == ["A set"]
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_the_series_list_makes_the_same_queries_for_one_or_many(
+    client, staff, django_assert_num_queries, count
+):
+    for number in range(count):
+        SeriesFactory(join_url="" if number % 2 else PLACEHOLDER_JOIN_URL)
+    client.force_login(staff)
+
+    # The session, the user, and the list's count, total and page of rows.
+    with django_assert_num_queries(5):
+        response = client.get(SERIES_LIST_URL)
+
+    assert len(response.context["cl"].result_list) == count
 
 
 # The Organizers group
@@ -881,6 +1395,130 @@ def test_the_cancel_page_asks_first_and_changes_nothing(client, staff):
     meeting.refresh_from_db()
     assert response.status_code == 200
     assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+
+
+def test_the_cancel_page_gives_the_time_in_the_organizers_zone_and_in_utc(client, db):
+    meeting = MeetingFactory(title="CoP-F East")
+    organizer = UserFactory(is_staff=True, is_superuser=True, timezone="Europe/Berlin")
+    client.force_login(organizer)
+
+    response = client.get(cancel_meeting_url(meeting))
+
+    assertContains(
+        response,
+        "Cancel “CoP-F East” on Mon 11 Jan 2027, 15:00–16:30 CET (14:00–15:30 UTC)? It stays "
+        "on the schedule marked as cancelled",
+    )
+    assertContains(response, '<textarea name="message"', count=1)
+
+
+def test_the_cancel_page_of_an_organizer_in_utc_names_utc_once(client, staff):
+    meeting = MeetingFactory(title="CoP-F East")
+    client.force_login(staff)
+
+    response = client.get(cancel_meeting_url(meeting))
+
+    assertContains(response, "Cancel “CoP-F East” on Mon 11 Jan 2027, 14:00–15:30 UTC? It")
+
+
+def test_cancelling_with_a_message_keeps_it_for_the_cancellation_email(client, db):
+    meeting = MeetingFactory(title="CoP-F East")
+    organizer = UserFactory(is_staff=True, is_superuser=True, timezone="Asia/Tokyo")
+    client.force_login(organizer)
+
+    response = client.post(
+        cancel_meeting_url(meeting),
+        {"message": "Our host is ill.\r\nSee you next month!"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(change_meeting_url(meeting), 302)]
+    assert messages_of(response) == [
+        "“CoP-F East” on Mon 11 Jan 2027, 23:00–00:30 (+1 day) JST (14:00–15:30 UTC) is "
+        "cancelled. "
+        "Everyone who holds it will be sent the cancellation with your message."
+    ]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence, meeting.cancellation_message) == (
+        "cancelled",
+        1,
+        "Our host is ill.\nSee you next month!",
+    )
+
+
+def test_cancelling_without_a_message_says_so_plainly(client, staff):
+    meeting = MeetingFactory(title="CoP-F East")
+    client.force_login(staff)
+
+    response = client.post(cancel_meeting_url(meeting), {"message": "   "}, follow=True)
+
+    assert messages_of(response) == [
+        "“CoP-F East” on Mon 11 Jan 2027, 14:00–15:30 UTC is cancelled. Everyone who holds it "
+        "will be sent the cancellation."
+    ]
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.cancellation_message) == ("cancelled", "")
+
+
+def test_cancelling_with_a_message_too_long_is_refused_and_changes_nothing(client, staff):
+    meeting = MeetingFactory()
+    client.force_login(staff)
+
+    response = client.post(cancel_meeting_url(meeting), {"message": "x" * 2001})
+
+    assert response.status_code == 400
+    assertContains(
+        response,
+        "Ensure this value has at most 2000 characters (it has 2001).",
+        status_code=400,
+    )
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.sequence, meeting.cancellation_message) == (
+        "scheduled",
+        0,
+        "",
+    )
+
+
+def test_cancelling_a_cancelled_meeting_again_changes_nothing(client, staff):
+    meeting = MeetingFactory(
+        title="CoP-F East",
+        status=Meeting.Status.CANCELLED,
+        sequence=1,
+        cancellation_message="Snow.",
+    )
+    client.force_login(staff)
+
+    response = client.post(cancel_meeting_url(meeting), {"message": "Rain."})
+
+    assert response.status_code == 200
+    assertContains(
+        response, "“CoP-F East” on Mon 11 Jan 2027, 14:00–15:30 UTC is already cancelled."
+    )
+    meeting.refresh_from_db()
+    assert (meeting.sequence, meeting.cancellation_message) == (1, "Snow.")
+
+
+def test_the_meeting_change_page_links_to_cancelling_it(client, staff, meeting):
+    client.force_login(staff)
+
+    response = client.get(change_meeting_url(meeting))
+
+    assertContains(
+        response,
+        f'<li><a href="{cancel_meeting_url(meeting)}">Cancel this meeting</a></li>',
+        html=True,
+    )
+
+
+def test_a_cancelled_meeting_has_no_link_to_cancel_it_again(client, staff):
+    meeting = MeetingFactory(status=Meeting.Status.CANCELLED, sequence=1)
+    client.force_login(staff)
+
+    response = client.get(change_meeting_url(meeting))
+
+    assert response.status_code == 200
+    assert cancel_meeting_url(meeting) not in response.content.decode()
 
 
 def test_a_meeting_nobody_holds_can_still_be_deleted(client, staff):

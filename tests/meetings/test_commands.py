@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from meetings.management.commands.seed_copf import PLACEHOLDER_JOIN_URL
 from meetings.models import Meeting, Series
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -45,6 +46,25 @@ class TestSeedCopf:
         assert east.meetings.first().starts_at == datetime(2026, 12, 14, 14, 0, tzinfo=UTC)
         assert west.meetings.first().starts_at == datetime(2026, 12, 14, 18, 30, tzinfo=UTC)
         assert "Created cop-f-east; 12 meetings created" in output
+
+    def test_gives_east_and_west_the_placeholder_call_address_for_an_organizer_to_replace(self):
+        run("seed_copf")
+
+        links = Series.objects.order_by("slug").values_list("slug", "join_url")
+        assert list(links) == [
+            ("cop-f-east", "https://example.org/replace-with-your-call-link"),
+            ("cop-f-west", "https://example.org/replace-with-your-call-link"),
+        ]
+        assert set(Meeting.objects.values_list("join_url", flat=True)) == {PLACEHOLDER_JOIN_URL}
+
+    def test_keeps_the_call_address_an_organizer_entered(self):
+        run("seed_copf")
+        Series.objects.filter(slug="cop-f-west").update(join_url="https://meet.jit.si/copf-west")
+
+        run("seed_copf")
+
+        assert Series.objects.get(slug="cop-f-west").join_url == "https://meet.jit.si/copf-west"
+        assert Series.objects.get(slug="cop-f-east").join_url == PLACEHOLDER_JOIN_URL
 
     def test_is_idempotent_and_keeps_admin_changes(self):
         run("seed_copf")

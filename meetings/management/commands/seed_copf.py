@@ -12,6 +12,11 @@ DESCRIPTION = (
     "sharing real experiences from the circles they serve."
 )
 
+# The call address the seed gives CoP-F East and West until an organizer enters the real one.
+# example.org is reserved for examples (RFC 2606), so the link can never reach a stranger's
+# call; the admin flags a series that still has it, as it flags one with no link at all.
+PLACEHOLDER_JOIN_URL = "https://example.org/replace-with-your-call-link"
+
 COPF_SERIES = (
     {"slug": "cop-f-east", "name": "CoP-F East", "start_time": time(14, 0)},
     {"slug": "cop-f-west", "name": "CoP-F West", "start_time": time(18, 30)},
@@ -34,6 +39,7 @@ class Command(BaseCommand):
                         "start_date": date(2023, 5, 8),
                         "start_time": spec["start_time"],
                         "duration": timedelta(minutes=90),
+                        "join_url": PLACEHOLDER_JOIN_URL,
                     },
                 )
             result = services.materialize_series(series=series)
