@@ -26,8 +26,7 @@ from copf.lib.dates import validate_supported_date
 from copf.lib.timezones import TimezoneNameField
 
 from . import display, selectors, services
-from .management.commands.seed_copf import PLACEHOLDER_JOIN_URL
-from .models import Meeting, Series
+from .models import PLACEHOLDER_JOIN_URL, Meeting, Series
 
 UTC = ZoneInfo("UTC")
 PREVIEW_COUNT = 6

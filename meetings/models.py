@@ -16,6 +16,10 @@ from . import recurrence
 UTC = ZoneInfo("UTC")
 # Members can open the call this long before the start: time to find the link and settle.
 JOIN_OPENS_BEFORE = timedelta(minutes=15)
+# What the seed gives CoP-F East and West until an organizer enters the real call address.
+# example.org is reserved for examples, so it can never reach someone's call; it counts as
+# no address at all wherever a member would follow it.
+PLACEHOLDER_JOIN_URL = "https://example.org/replace-with-your-call-link"
 
 
 class Series(models.Model):
@@ -198,7 +202,8 @@ class Meeting(models.Model):
 
     @property
     def effective_join_url(self) -> str:
-        return self.join_url or (self.series.join_url if self.series_id else "")
+        url = self.join_url or (self.series.join_url if self.series_id else "")
+        return "" if url == PLACEHOLDER_JOIN_URL else url
 
 
 def organizer_permissions() -> list[str]:

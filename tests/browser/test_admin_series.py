@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from meetings.management.commands.seed_copf import PLACEHOLDER_JOIN_URL
-from meetings.models import Meeting, Series
+from meetings.models import PLACEHOLDER_JOIN_URL, Meeting, Series
 from members.models import User
 from tests.factories import UserFactory
 

@@ -10,8 +10,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from meetings import services
-from meetings.management.commands.seed_copf import PLACEHOLDER_JOIN_URL
-from meetings.models import Meeting, Series
+from meetings.models import PLACEHOLDER_JOIN_URL, Meeting, Series
 from members.models import Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 

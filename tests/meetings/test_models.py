@@ -3,6 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from meetings.models import PLACEHOLDER_JOIN_URL, Meeting, Series
 from tests.factories import MeetingFactory, SeriesFactory
 
 
@@ -37,3 +38,10 @@ def test_a_series_anchored_in_a_zone_that_is_no_current_iana_name_is_invalid(db,
         series.full_clean()
 
     assert list(caught.value.message_dict) == ["anchor_timezone"]
+
+
+def test_the_seeds_placeholder_call_address_counts_as_none():
+    series = Series(name="CoP-F East", join_url=PLACEHOLDER_JOIN_URL)
+    meeting = Meeting(series=series, join_url=PLACEHOLDER_JOIN_URL)
+
+    assert meeting.effective_join_url == ""

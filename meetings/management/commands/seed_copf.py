@@ -4,18 +4,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from meetings import services
-from meetings.models import Series
+from meetings.models import PLACEHOLDER_JOIN_URL, Series
 
 DESCRIPTION = (
     "The Community of Practice for Facilitators is a sociocracy community where no one "
     "teaches anyone: members learn from each other by practising facilitation together and "
     "sharing real experiences from the circles they serve."
 )
-
-# The call address the seed gives CoP-F East and West until an organizer enters the real one.
-# example.org is reserved for examples (RFC 2606), so the link can never reach a stranger's
-# call; the admin flags a series that still has it, as it flags one with no link at all.
-PLACEHOLDER_JOIN_URL = "https://example.org/replace-with-your-call-link"
 
 COPF_SERIES = (
     {"slug": "cop-f-east", "name": "CoP-F East", "start_time": time(14, 0)},
