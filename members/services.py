@@ -222,4 +222,9 @@ def export_data(*, user: User) -> dict[str, object]:
             }
             for rsvp in rsvps
         ],
+        "held_answer": (
+            {"meeting_id": user.pending_meeting_id, "response": user.pending_response}
+            if user.pending_meeting_id
+            else None
+        ),
     }

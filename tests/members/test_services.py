@@ -480,6 +480,7 @@ class TestExportData:
                     "updated_at": "2026-10-02T08:30:00+00:00",
                 },
             ],
+            "held_answer": None,
         }
 
     def test_member_who_never_logged_in_or_answered_gets_empty_values(self):
@@ -504,7 +505,16 @@ class TestExportData:
             },
             "follows": [],
             "rsvps": [],
+            "held_answer": None,
         }
+
+    def test_an_answer_held_until_the_address_is_confirmed_is_exported(self):
+        user, meeting = UserFactory(), MeetingFactory()
+        services.hold_answer(user=user, meeting=meeting, response="maybe")
+
+        data = services.export_data(user=user)
+
+        assert data["held_answer"] == {"meeting_id": meeting.pk, "response": "maybe"}
 
 
 @pytest.mark.django_db
