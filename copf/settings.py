@@ -156,8 +156,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
-# The link in the mail confirms in one click. (Its key is single-use and expires; a mail
-# scanner that opens links first can confirm an address, which only its owner received.)
+# Opening the link in the mail confirms in one click: its key is single-use, expires, and
+# only the address's owner received it (a mail scanner opening it confirms for them).
 ACCOUNT_CONFIRM_EMAIL_ON_GET = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False

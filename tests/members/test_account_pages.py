@@ -317,7 +317,7 @@ class TestLogIn:
         assertInHTML('<input type="hidden" name="next" value="/meetings/7/">', html)
         assert '<a href="/accounts/signup/?next=%2Fmeetings%2F7%2F">Join</a>' in html
 
-    def test_welcomes_the_member_back_by_name(self):
+    def test_says_who_is_logged_in_by_name(self):
         user = verified_member(display_name="Asha")
         client = Client()
 
@@ -326,8 +326,7 @@ class TestLogIn:
         )
 
         assertInHTML(
-            '<ul class="messages"><li class="success">'
-            "Welcome back, Asha: you are logged in.</li></ul>",
+            '<ul class="messages"><li class="success">You are logged in as Asha.</li></ul>',
             html_of(response),
         )
 
