@@ -18,14 +18,15 @@
   if (source === "profile" || source === "visit") {
     var changed = !sameZone(cookie, device) && writeCookie("tz", device);
     var banner = document.querySelector("[data-zone-suggestion]");
+    // The server read the cookie as it was: show its offer only if it is still true.
+    if (banner && sameZone(banner.dataset.deviceZone, device)) {
+      banner.hidden = false;
+      return;
+    }
     if (banner) {
-      // The server read an older cookie; show its offer only if it is still true.
-      if (sameZone(banner.dataset.deviceZone, device)) {
-        banner.hidden = false;
-      } else {
-        banner.remove();
-      }
-    } else if (
+      banner.remove();
+    }
+    if (
       changed &&
       source === "profile" &&
       !sameZone(device, body.dataset.profileTz) &&
