@@ -274,6 +274,10 @@ def set_timezone(request: HttpRequest) -> HttpResponse:
         keep_profile_zone(response, device_zone=zone)
         messages.success(
             request,
-            _("Times stay in %(zone)s, from your profile.") % {"zone": profile_zone},
+            _(
+                "Times stay in %(zone)s, from your profile. We won't ask again while your "
+                "device is in %(device)s."
+            )
+            % {"zone": profile_zone, "device": zone},
         )
     return response

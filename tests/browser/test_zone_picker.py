@@ -148,7 +148,8 @@ def test_a_member_who_keeps_their_profiles_zone_is_not_asked_again_in_that_zone(
     page.get_by_role("button", name="Keep Lisbon").click()
 
     expect(page.locator(".messages")).to_have_text(
-        "Times stay in Europe/Lisbon, from your profile."
+        "Times stay in Europe/Lisbon, from your profile. We won't ask again while your device "
+        "is in Asia/Tokyo."
     )
     expect(page.locator(BANNER)).to_have_count(0)
     page.goto("/me/")

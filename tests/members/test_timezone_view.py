@@ -175,4 +175,7 @@ def test_keeping_the_profiles_zone_remembers_the_devices_zone_for_a_year(client,
         "Lax",
     )
     assert zone_of(member) == "Europe/Lisbon"
-    assert messages_on(client.get("/")) == ["Times stay in Europe/Lisbon, from your profile."]
+    assert messages_on(client.get("/")) == [
+        "Times stay in Europe/Lisbon, from your profile. We won't ask again while your device "
+        "is in Asia/Tokyo."
+    ]
