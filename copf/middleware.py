@@ -20,6 +20,13 @@ from copf.lib.timezones import canonical_timezone_name
 
 TZ_COOKIE = "tz"
 TZ_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
+# A zone a member chose from the zone banner for this visit: a browser-session cookie,
+# signed for that member so that it never follows another member who signs in on the
+# same browser.
+TZ_VISIT_COOKIE = "tz_visit"
+# The device zone for which a member answered "keep my profile's zone": the banner does
+# not ask again while the device stays there. static/js/tz.js reads it, so not HttpOnly.
+TZ_KEEP_COOKIE = "tz_keep"
 
 UTC = ZoneInfo("UTC")
 
@@ -29,7 +36,7 @@ class ViewerTimezone:
     """The zone a page is rendered in, where it came from, and any value we had to refuse."""
 
     zone: ZoneInfo
-    source: str  # "profile", "query", "cookie" or "default"
+    source: str  # "visit", "profile", "query", "cookie" or "default"
     rejected: str = ""
 
     @property
@@ -38,17 +45,30 @@ class ViewerTimezone:
 
 
 def resolve_viewer_timezone(
-    *, profile_zone: object, query_value: str | None, cookie_value: str | None
+    *,
+    profile_zone: object,
+    query_value: str | None,
+    cookie_value: str | None,
+    visit_value: str | None = None,
 ) -> ViewerTimezone:
-    """Profile zone, else `?tz=`, else the browser's cookie, else UTC.
+    """A member's zone for this visit, else the profile zone, else `?tz=`, else the
+    browser's cookie, else UTC.
+
+    `?tz=` does not override a member's profile: links with it are shared, and someone
+    else's link must not switch how a member sees the schedule. A member who wants another
+    zone for a while says so with the zone banner's button, which sets the visit cookie
+    (see members.views.set_timezone); it counts only next to a profile zone.
 
     An unknown name never raises: it is skipped, and the first rejected value is kept so
     the page can say why it fell back.
     """
     rejected = ""
-    profile_name = getattr(profile_zone, "key", None) or (profile_zone or "")
+    profile_name = str(getattr(profile_zone, "key", None) or (profile_zone or ""))
+    visit = canonical_timezone_name(visit_value or "")
+    if visit and profile_name and visit != canonical_timezone_name(profile_name):
+        return ViewerTimezone(zone=ZoneInfo(visit), source="visit")
     for source, value in (
-        ("profile", str(profile_name)),
+        ("profile", profile_name),
         ("query", query_value),
         ("cookie", cookie_value),
     ):
@@ -62,6 +82,41 @@ def resolve_viewer_timezone(
     return ViewerTimezone(zone=UTC, source="default", rejected=rejected)
 
 
+def _visit_salt(user_id: object) -> str:
+    return f"copf.middleware.visit-zone.{user_id}"
+
+
+def visit_zone(request: HttpRequest, *, user_id: object) -> str | None:
+    """The zone this member chose for this visit, or None (none, or signed for another)."""
+    return request.get_signed_cookie(TZ_VISIT_COOKIE, default=None, salt=_visit_salt(user_id))
+
+
+def remember_visit_zone(response: HttpResponse, *, user_id: object, name: str) -> None:
+    # No max_age: the cookie ends with the browser session, which is what "this visit" means.
+    response.set_signed_cookie(
+        TZ_VISIT_COOKIE,
+        name,
+        salt=_visit_salt(user_id),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def forget_visit_zone(response: HttpResponse) -> None:
+    response.delete_cookie(TZ_VISIT_COOKIE, samesite="Lax")
+
+
+def keep_profile_zone(response: HttpResponse, *, device_zone: str) -> None:
+    response.set_cookie(
+        TZ_KEEP_COOKIE,
+        device_zone,
+        max_age=TZ_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
 class ViewerTimezoneMiddleware:
     """Activate the viewer's zone for the request, and remember a zone picked with `?tz=`."""
 
@@ -70,11 +125,12 @@ class ViewerTimezoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        profile_zone = getattr(user, "timezone", None) if user and user.is_authenticated else None
+        signed_in = user is not None and user.is_authenticated
         viewer = resolve_viewer_timezone(
-            profile_zone=profile_zone,
+            profile_zone=getattr(user, "timezone", None) if signed_in else None,
             query_value=request.GET.get("tz"),
             cookie_value=request.COOKIES.get(TZ_COOKIE),
+            visit_value=visit_zone(request, user_id=user.pk) if signed_in else None,
         )
         request.viewer_timezone = viewer
         with timezone.override(viewer.zone):

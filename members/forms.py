@@ -1,6 +1,7 @@
 from allauth.core import context as allauth_context
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -92,3 +93,17 @@ class UserAdminChangeForm(UserChangeForm):
         # overflow when the database adapter converts it to UTC.
         for name in ("last_login", "date_joined"):
             self.fields[name].validators.append(validate_supported_date)
+
+
+class ZoneAnswer(models.TextChoices):
+    """What a member answers the zone banner about the zone their device is in."""
+
+    PROFILE = "profile", _("Make it my profile's time zone")
+    VISIT = "visit", _("Show times there for this visit")
+    KEEP = "keep", _("Keep my profile's time zone")
+
+
+class TimezoneAnswerForm(forms.Form):
+    timezone = TimezoneNameField()
+    # Without one, the zone becomes the profile's ("Update my profile").
+    action = forms.ChoiceField(choices=ZoneAnswer.choices, required=False)

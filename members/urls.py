@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("me/timezone/", views.set_timezone, name="set_timezone"),
 ]

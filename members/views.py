@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from copf.middleware import forget_visit_zone, keep_profile_zone, remember_visit_zone
 from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
 
 from . import accounts, links, selectors, services
-from .forms import DeleteAccountForm, ProfileForm, RsvpForm
+from .forms import DeleteAccountForm, ProfileForm, RsvpForm, TimezoneAnswerForm, ZoneAnswer
 from .models import Rsvp, User
 
 
@@ -279,3 +280,43 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.turn_off_email(user=user)
         return render(request, "members/unsubscribed.html", {"member": user})
     return render(request, "members/unsubscribe.html", {"member": user})
+
+
+@require_POST
+def set_timezone(request: HttpRequest) -> HttpResponse:
+    """The zone banner's answer about the zone the member's device is in: make it the
+    profile's zone, show times there for this visit, or keep the profile's and stop asking
+    while the device is there. Picking the profile's own zone for the visit ends the visit."""
+    if not request.user.is_authenticated:
+        return login_then(request, reverse("meetings:schedule"))
+    form = TimezoneAnswerForm(request.POST)
+    if not form.is_valid():
+        for error in (error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
+        return render(request, "400.html", status=400)
+    zone = form.cleaned_data["timezone"]
+    answer = form.cleaned_data["action"] or ZoneAnswer.PROFILE
+    profile_zone = str(request.user.timezone)
+    response = redirect(safe_next(request, reverse("meetings:schedule")))
+    if answer == ZoneAnswer.PROFILE:
+        request.user.timezone = zone
+        request.user.save(update_fields=["timezone"])
+        forget_visit_zone(response)
+        messages.success(request, _("Your profile's time zone is now %(zone)s.") % {"zone": zone})
+    elif answer == ZoneAnswer.VISIT and zone != profile_zone:
+        remember_visit_zone(response, user_id=request.user.pk, name=zone)
+        messages.success(request, _("Times are shown in %(zone)s for this visit.") % {"zone": zone})
+    elif answer == ZoneAnswer.VISIT:
+        forget_visit_zone(response)
+        messages.success(request, _("Times are shown in %(zone)s again.") % {"zone": zone})
+    else:
+        keep_profile_zone(response, device_zone=zone)
+        messages.success(
+            request,
+            _(
+                "Times stay in %(zone)s, from your profile. We won't ask again while your "
+                "device is in %(device)s."
+            )
+            % {"zone": profile_zone, "device": zone},
+        )
+    return response

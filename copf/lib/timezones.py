@@ -1,18 +1,26 @@
-"""Time-zone names: validation, legacy names, the list offered in pickers, and the form
-and model fields that accept only these names.
+"""Time-zone names: validation, legacy names, the list offered in pickers with the labels
+people read ("Tokyo (UTC+09:00)"), and the form and model fields that accept only these names.
 
 The names are those of the tzdata package, the same on every server; the server's own zone
 files (`localtime`, `posixrules`, `posix/...`) name no place a member lives in.
 """
 
 import zoneinfo
-from functools import cache
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
 from importlib import resources
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.utils import flatatt
+from django.utils import timezone
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
@@ -117,6 +125,112 @@ def _tzdata_text(name: str) -> str:
     return resources.files("tzdata.zoneinfo").joinpath(name).read_text(encoding="utf-8")
 
 
+def zone_city(name: str) -> str:
+    """The place a zone is named after, as people write it: Asia/Tokyo → Tokyo,
+    America/Indiana/Knox → Knox, Indiana. UTC stays UTC."""
+    parts = name.replace("_", " ").split("/")
+    if len(parts) > 2:
+        return f"{parts[-1]}, {parts[-2]}"
+    return parts[-1]
+
+
+def utc_offset_text(offset: timedelta) -> str:
+    """An offset from UTC as people read it: UTC+09:00, UTC-03:00, UTC+05:45."""
+    minutes = round(offset.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def zone_label(name: str, *, at: datetime) -> str:
+    """A zone as a picker shows it: its city and its offset at `at`, "Tokyo (UTC+09:00)".
+
+    The offset is the one at `at` because daylight saving time moves it (Lisbon is
+    UTC+00:00 in winter, UTC+01:00 in summer). UTC is just "UTC".
+    """
+    if name == "UTC":
+        return "UTC"
+    offset = at.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+    return gettext_now("%(city)s (%(offset)s)") % {
+        "city": zone_city(name),
+        "offset": utc_offset_text(offset),
+    }
+
+
+@dataclass(frozen=True)
+class ZoneOption:
+    name: str  # the IANA name, the value a form sends
+    label: str
+    offset: timedelta
+
+
+def zone_options(*, at: datetime) -> tuple[ZoneOption, ...]:
+    """Every zone of the picker with its label at `at`, sorted by offset, then by city."""
+    options = (
+        ZoneOption(
+            name=name,
+            label=zone_label(name, at=at),
+            offset=at.astimezone(zoneinfo.ZoneInfo(name)).utcoffset(),
+        )
+        for name in picker_timezone_names()
+    )
+    return tuple(sorted(options, key=lambda option: (option.offset, option.label.casefold())))
+
+
+def zone_options_html() -> str:
+    """The picker's `<option>` list as one string, without a selected option.
+
+    Rendered once an hour per language and shared by every page and form that shows a
+    picker. The labels are those of the hour's start: a zone whose clocks change at half
+    past (St John's) shows its old offset for that half hour.
+    """
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    return _zone_options_html(hour, get_language() or "")
+
+
+@lru_cache(maxsize=16)
+def _zone_options_html(hour: datetime, language: str) -> str:
+    # `language` is part of the cache key: zone_label translates its format.
+    return format_html_join(
+        "", '<option value="{}">{}</option>', ((o.name, o.label) for o in zone_options(at=hour))
+    )
+
+
+class TimezoneSelect(forms.Select):
+    """The zone picker: a native `<select>` of every zone with its city and current offset,
+    usable with a keyboard and a screen reader as it is. static/js/zone-picker.js adds a
+    "Search cities" filter above it; its words come from the data attributes here, so they
+    are translated with the page.
+
+    No template loop over the ~420 options: they come from `zone_options_html()` as one
+    string, and the selected one is marked by replacing its `value="…"` once.
+    """
+
+    def render(
+        self,
+        name: str,
+        value: object,
+        attrs: dict[str, object] | None = None,
+        renderer: object = None,
+    ) -> SafeString:
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        final_attrs |= {
+            "data-zone-picker": True,
+            "data-filter-label": gettext_now("Search cities"),
+            "data-matches-one": gettext_now("%(count)s match"),
+            "data-matches-other": gettext_now("%(count)s matches"),
+            "data-matches-none": gettext_now("No match: the list keeps your current choice."),
+        }
+        options = zone_options_html()
+        selected = next(iter(self.format_value(value)), "")
+        if selected:
+            chosen = f'value="{escape(selected)}"'
+            options = options.replace(chosen, f"{chosen} selected", 1)
+        # The options were escaped when the cached string was built; `selected` is escaped
+        # above, and a value that is no option replaces nothing.
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))  # noqa: S308
+
+
 UNKNOWN_ZONE = _(
     "“%(value)s” is not a time zone we know. Pick one from the list, "
     "for example Europe/Berlin or Asia/Kolkata."
@@ -132,6 +246,7 @@ class TimezoneNameField(forms.ChoiceField):
     current IANA name (Europe/Kiev is stored as Europe/Kyiv)."""
 
     default_error_messages = {"unknown": UNKNOWN_ZONE}
+    widget = TimezoneSelect
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("label", _("Time zone"))

@@ -257,6 +257,18 @@ def save_profile(visitor: Visitor, form: FoundForm) -> None:
     assert str(member.timezone) == zone
 
 
+def answer_the_zone_banner(visitor: Visitor, form: FoundForm) -> None:
+    """The banner for a member whose browser (Asia/Kolkata) is in another zone than the
+    profile (just changed by save_profile): make the browser's zone the profile's."""
+    page, member = visitor.page, visitor.member
+    banner = form_on(page, form)
+    submit(page, form, banner.get_by_role("button", name="Update my profile"))
+    expect(page.locator(".messages")).to_have_text("Your profile's time zone is now Asia/Kolkata.")
+    expect(page.locator("[data-zone-suggestion]")).to_have_count(0)
+    member.refresh_from_db()
+    assert str(member.timezone) == "Asia/Kolkata"
+
+
 def rotate_feed(visitor: Visitor, form: FoundForm) -> None:
     page, member = visitor.page, visitor.member
     member.refresh_from_db()
@@ -380,6 +392,7 @@ HANDLERS: dict[str, Callable[[Visitor, FoundForm], None]] = {
     "members:rsvp": answer_a_meeting,
     "members:follow": follow_or_unfollow,
     "members:profile": save_profile,
+    "members:set_timezone": answer_the_zone_banner,
     "members:rotate_feed": rotate_feed,
     "members:rsvp_link": confirm_an_emailed_answer,
     "members:unsubscribe": unsubscribe,
@@ -484,6 +497,7 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
             ("/me/", "members:follow"),
             ("/me/", "members:follow"),
             ("/me/", "members:profile"),
+            ("/me/", "members:set_timezone"),
             ("/rsvp/<token>/", "account_logout"),
             ("/rsvp/<token>/", "members:rsvp_link"),
             ("/unsubscribe/<token>/", "account_logout"),
@@ -526,6 +540,7 @@ def test_a_member_with_an_unconfirmed_address_can_send_every_form_on_their_pages
             ("/me/", "members:follow"),
             ("/me/", "members:follow"),
             ("/me/", "members:profile"),
+            ("/me/", "members:set_timezone"),
             ("/meetings/<id>/", "account_logout"),
             ("/meetings/<id>/", "members:rsvp"),
             ("/meetings/<id>/", "account_email"),

@@ -412,6 +412,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "members:rsvp_link": Endpoint("/rsvp/{rsvp_token}/", ("visitor", "member")),
     "members:rsvp_start": Endpoint("/meetings/{meeting}/rsvp/yes/", ("visitor", "verified")),
     "members:unsubscribe": Endpoint("/unsubscribe/{unsubscribe_token}/"),
+    "members:set_timezone": Endpoint(
+        "/me/timezone/",
+        MEMBERS,
+        forms=(
+            Form(
+                {
+                    "timezone": ("Asia/Tokyo", ZONE),
+                    "action": ("visit", CHOICE),
+                    "next": ("/", NEXT),
+                }
+            ),
+        ),
+    ),
     # meetings
     "meetings:schedule": Endpoint("/", ("visitor", "verified")),
     "meetings:series_detail": Endpoint("/series/{series}/", ("visitor", "verified")),

@@ -1,13 +1,19 @@
-"""The request guard at the edge (unreadable requests, proxies, promised headers) and
-private pages."""
+"""The request guard at the edge (unreadable requests, proxies, promised headers), private
+pages, and the viewer's time zone."""
 
 import logging
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.test import Client
 
+from copf.middleware import (
+    TZ_VISIT_COOKIE,
+    remember_visit_zone,
+    resolve_viewer_timezone,
+)
 from members.models import User
 from tests.factories import UserFactory
 
@@ -290,3 +296,118 @@ class TestANulCharacter:
         member.refresh_from_db()
         assert response.status_code == 400
         assert member.display_name == "Ana"
+
+
+class TestTheViewersZone:
+    """Visit, else profile, else ?tz=, else the browser's cookie, else UTC."""
+
+    def resolve(self, **values: str | None):
+        viewer = resolve_viewer_timezone(
+            profile_zone=values.get("profile"),
+            query_value=values.get("query"),
+            cookie_value=values.get("cookie"),
+            visit_value=values.get("visit"),
+        )
+        return viewer.name, viewer.source, viewer.rejected
+
+    def test_a_zone_chosen_for_this_visit_wins_over_the_profile(self):
+        assert self.resolve(
+            visit="Asia/Tokyo", profile="Europe/Lisbon", query="Asia/Kolkata", cookie="UTC"
+        ) == ("Asia/Tokyo", "visit", "")
+
+    def test_a_visit_in_the_profiles_own_zone_is_the_profile(self):
+        assert self.resolve(visit="Europe/Lisbon", profile="Europe/Lisbon") == (
+            "Europe/Lisbon",
+            "profile",
+            "",
+        )
+
+    def test_a_visit_under_a_legacy_name_is_shown_under_the_current_one(self):
+        assert self.resolve(visit="Europe/Kiev", profile="Europe/Lisbon") == (
+            "Europe/Kyiv",
+            "visit",
+            "",
+        )
+
+    def test_a_visit_counts_only_next_to_a_profile(self):
+        assert self.resolve(visit="Asia/Tokyo", cookie="Asia/Kolkata") == (
+            "Asia/Kolkata",
+            "cookie",
+            "",
+        )
+
+    def test_an_unknown_visit_zone_falls_back_to_the_profile_silently(self):
+        assert self.resolve(visit="Mars/Base", profile="Europe/Lisbon") == (
+            "Europe/Lisbon",
+            "profile",
+            "",
+        )
+
+    def test_a_shared_link_with_a_zone_does_not_override_the_profile(self):
+        assert self.resolve(profile="Europe/Lisbon", query="Asia/Tokyo") == (
+            "Europe/Lisbon",
+            "profile",
+            "",
+        )
+
+    def test_without_a_profile_the_query_wins_over_the_cookie(self):
+        assert self.resolve(query="Asia/Tokyo", cookie="Asia/Kolkata") == (
+            "Asia/Tokyo",
+            "query",
+            "",
+        )
+
+
+class TestTheVisitCookie:
+    def visit_cookie_for(self, user_id: int, zone: str) -> str:
+        response = HttpResponse()
+        remember_visit_zone(response, user_id=user_id, name=zone)
+        return response.cookies[TZ_VISIT_COOKIE].value
+
+    def test_shows_the_members_pages_in_that_zone(self):
+        member, client, _ = signed_in_browser(timezone="Europe/Lisbon")
+        client.cookies[TZ_VISIT_COOKIE] = self.visit_cookie_for(member.pk, "Asia/Tokyo")
+
+        response = client.get("/")
+
+        assert (response.context["viewer_tz"].name, response.context["viewer_tz"].source) == (
+            "Asia/Tokyo",
+            "visit",
+        )
+
+    def test_is_ignored_for_another_member_on_the_same_browser(self):
+        other = verified_member(timezone="America/New_York")
+        _, client, _ = signed_in_browser(timezone="Europe/Lisbon")
+        client.cookies[TZ_VISIT_COOKIE] = self.visit_cookie_for(other.pk, "Asia/Tokyo")
+
+        response = client.get("/")
+
+        assert (response.context["viewer_tz"].name, response.context["viewer_tz"].source) == (
+            "Europe/Lisbon",
+            "profile",
+        )
+
+    def test_is_ignored_when_its_signature_is_not_ours(self):
+        _, client, _ = signed_in_browser(timezone="Europe/Lisbon")
+        client.cookies[TZ_VISIT_COOKIE] = "Asia/Tokyo"
+
+        response = client.get("/")
+
+        assert response.context["viewer_tz"].source == "profile"
+
+    def test_is_ignored_once_the_member_has_logged_out(self, client):
+        member = verified_member(timezone="Europe/Lisbon")
+        client.cookies[TZ_VISIT_COOKIE] = self.visit_cookie_for(member.pk, "Asia/Tokyo")
+
+        response = client.get("/")
+
+        assert response.context["viewer_tz"].source == "default"
+
+    def test_lasts_for_the_browser_session_only_and_stays_out_of_scripts(self):
+        response = HttpResponse()
+
+        remember_visit_zone(response, user_id=7, name="Asia/Tokyo")
+
+        cookie = response.cookies[TZ_VISIT_COOKIE]
+        assert (cookie["max-age"], cookie["expires"]) == ("", "")
+        assert (cookie["httponly"], cookie["samesite"]) == (True, "Lax")

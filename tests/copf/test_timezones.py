@@ -1,17 +1,26 @@
+import re
 import zoneinfo
+from datetime import UTC, datetime
 from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django import forms
 from django.core.exceptions import ValidationError
 
 from copf.lib import timezones
 from copf.lib.timezones import (
     CanonicalTimeZoneField,
     TimezoneNameField,
+    TimezoneSelect,
     canonical_timezone_name,
     parse_timezone,
     picker_timezone_names,
+    zone_city,
+    zone_label,
+    zone_options,
+    zone_options_html,
 )
 
 TZDATA_NAMES = frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
@@ -258,3 +267,184 @@ def test_the_model_fields_form_field_is_the_picker():
         "Yours.",
         True,
     )
+
+
+# --- the labels people read: "Tokyo (UTC+09:00)" -----------------------------------------
+
+JULY = datetime(2026, 7, 1, 12, tzinfo=UTC)
+JANUARY = datetime(2026, 1, 15, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "city"),
+    [
+        ("Asia/Tokyo", "Tokyo"),
+        ("America/Sao_Paulo", "Sao Paulo"),
+        ("America/Argentina/Buenos_Aires", "Buenos Aires, Argentina"),
+        ("America/North_Dakota/New_Salem", "New Salem, North Dakota"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_a_zone_is_named_after_its_city(name, city):
+    assert zone_city(name) == city
+
+
+@pytest.mark.parametrize(
+    ("name", "moment", "label"),
+    [
+        ("Asia/Kolkata", JULY, "Kolkata (UTC+05:30)"),
+        ("Asia/Kolkata", JANUARY, "Kolkata (UTC+05:30)"),
+        ("Asia/Kathmandu", JANUARY, "Kathmandu (UTC+05:45)"),
+        ("Asia/Tokyo", JULY, "Tokyo (UTC+09:00)"),
+        ("Europe/Lisbon", JULY, "Lisbon (UTC+01:00)"),
+        ("Europe/Lisbon", JANUARY, "Lisbon (UTC+00:00)"),
+        ("America/New_York", JULY, "New York (UTC-04:00)"),
+        ("America/New_York", JANUARY, "New York (UTC-05:00)"),
+        ("Australia/Sydney", JULY, "Sydney (UTC+10:00)"),
+        ("Australia/Sydney", JANUARY, "Sydney (UTC+11:00)"),
+        ("America/St_Johns", JANUARY, "St Johns (UTC-03:30)"),
+        ("UTC", JULY, "UTC"),
+    ],
+)
+def test_a_zone_label_names_the_city_and_its_offset_at_that_moment(name, moment, label):
+    assert zone_label(name, at=moment) == label
+
+
+def test_the_label_follows_the_clocks_across_the_european_change_in_march():
+    # Lisbon moves from UTC+00:00 to UTC+01:00 at 01:00 UTC on the last Sunday of March.
+    before = datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+    after = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+    assert zone_label("Europe/Lisbon", at=before) == "Lisbon (UTC+00:00)"
+    assert zone_label("Europe/Lisbon", at=after) == "Lisbon (UTC+01:00)"
+
+
+def test_the_options_run_from_the_earliest_offset_to_the_latest_then_by_city():
+    options = zone_options(at=JANUARY)
+
+    keys = [(option.offset, option.label.casefold()) for option in options]
+    assert keys == sorted(keys)
+    assert options[0].label.endswith("(UTC-11:00)")
+    assert options[-1].label == "Kiritimati (UTC+14:00)"
+    assert [option.name for option in options if option.label.endswith("(UTC+05:30)")] == [
+        "Asia/Colombo",
+        "Asia/Kolkata",
+    ]
+
+
+def test_the_options_are_every_zone_of_the_picker_once():
+    options = zone_options(at=JULY)
+
+    assert sorted(option.name for option in options) == sorted(picker_timezone_names())
+
+
+@pytest.fixture
+def fresh_options():
+    timezones._zone_options_html.cache_clear()
+    yield
+    timezones._zone_options_html.cache_clear()
+
+
+def options_built() -> int:
+    return timezones._zone_options_html.cache_info().misses
+
+
+def test_the_option_list_is_built_once_an_hour(fresh_options):
+    with time_machine.travel(datetime(2026, 7, 1, 10, 5, tzinfo=UTC), tick=False) as clock:
+        first = zone_options_html()
+        clock.move_to(datetime(2026, 7, 1, 10, 59, tzinfo=UTC))
+        again = zone_options_html()
+        assert options_built() == 1
+        clock.move_to(datetime(2026, 7, 1, 11, 0, tzinfo=UTC))
+        zone_options_html()
+        assert options_built() == 2
+
+    assert again is first
+
+
+def test_the_option_list_changes_its_labels_with_the_clocks(fresh_options):
+    with time_machine.travel(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), tick=False) as clock:
+        before = zone_options_html()
+        clock.move_to(datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+        after = zone_options_html()
+
+    # Lisbon goes back from UTC+01:00 to UTC+00:00 at 01:00 UTC on the last Sunday of October.
+    assert '<option value="Europe/Lisbon">Lisbon (UTC+01:00)</option>' in before
+    assert '<option value="Europe/Lisbon">Lisbon (UTC+00:00)</option>' in after
+
+
+def selected_options(html: str) -> list[str]:
+    return re.findall(r"<option [^>]*\bselected>[^<]*</option>", html)
+
+
+@pytest.fixture
+def in_july():
+    with time_machine.travel(JULY, tick=False):
+        yield
+
+
+def test_the_picker_marks_the_chosen_zone_once(in_july):
+    html = TimezoneSelect().render("tz", "Asia/Tokyo", {"id": "tz-picker"})
+
+    assert selected_options(html) == [
+        '<option value="Asia/Tokyo" selected>Tokyo (UTC+09:00)</option>'
+    ]
+    assert html.startswith("<select ")
+    assert ' id="tz-picker"' in html
+    assert ' name="tz"' in html
+    assert " data-zone-picker>" in html
+    assert ' data-filter-label="Search cities"' in html
+    assert html.count("<option ") == len(picker_timezone_names())
+
+
+def test_the_picker_renders_without_building_the_options_again(fresh_options, in_july):
+    first = TimezoneSelect().render("tz", "Asia/Tokyo")
+    second = TimezoneSelect().render("tz", "Europe/Lisbon")
+
+    assert options_built() == 1
+    assert selected_options(first) == [
+        '<option value="Asia/Tokyo" selected>Tokyo (UTC+09:00)</option>'
+    ]
+    assert selected_options(second) == [
+        '<option value="Europe/Lisbon" selected>Lisbon (UTC+01:00)</option>'
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "Mars/Base", 'Asia/Tokyo" onclick="x', "<script>", "Asia/Tok", "asia/tokyo"],
+)
+def test_the_picker_marks_nothing_for_a_value_that_is_no_option(in_july, value):
+    html = TimezoneSelect().render("tz", value)
+
+    assert selected_options(html) == []
+    assert "onclick" not in html
+    assert "<script>" not in html
+
+
+class ZoneForm(forms.Form):
+    timezone = TimezoneNameField(help_text="Yours.")
+
+
+def test_the_picker_field_shows_a_stored_legacy_name_under_its_current_name(in_july):
+    html = str(ZoneForm(initial={"timezone": "Europe/Kiev"})["timezone"])
+
+    assert selected_options(html) == [
+        '<option value="Europe/Kyiv" selected>Kyiv (UTC+03:00)</option>'
+    ]
+
+
+def test_the_picker_field_keeps_its_label_id_and_help_text_link(in_july):
+    html = str(ZoneForm(initial={"timezone": "UTC"})["timezone"])
+
+    assert ' aria-describedby="id_timezone_helptext"' in html
+    assert ' id="id_timezone"' in html
+    assert ' name="timezone"' in html
+    assert selected_options(html) == ['<option value="UTC" selected>UTC</option>']
+
+
+def test_the_picker_field_still_sends_the_zone_name():
+    form = ZoneForm(data={"timezone": "Asia/Tokyo"})
+
+    assert form.is_valid()
+    assert form.cleaned_data["timezone"] == "Asia/Tokyo"

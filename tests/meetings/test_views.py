@@ -186,13 +186,13 @@ class TestSchedule:
 
         html = response.content.decode()
         assert '<label for="tz-picker">Show times in</label>' in html
-        assert '<option value="Asia/Kolkata" selected>Asia/Kolkata</option>' in html
+        assert '<option value="Asia/Kolkata" selected>Kolkata (UTC+05:30)</option>' in html
 
     def test_page_loads_the_zone_script_from_a_file_not_inline(self, client, east):
         response = client.get("/")
 
         html = response.content.decode()
-        assert html.count("<script") == html.count("<script src=") == 3
+        assert html.count("<script") == html.count("<script src=") == 4
         assert '<script src="/static/js/tz.js" defer></script>' in html
         assert 'data-tz-source="default"' in html
 
