@@ -183,7 +183,7 @@ class TestServerError:
             line="Error 500 · Server error",
             heading="Something went wrong on our side",
         )
-        assert '<a class="brand" href="/">CoP-F</a>' in html
+        assert '<a class="brand" href="/">' in html
 
     def test_the_500_page_renders_from_an_empty_context_without_the_database(
         self, django_assert_num_queries

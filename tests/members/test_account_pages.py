@@ -145,7 +145,7 @@ class TestEveryAccountPage:
         assert heading_of(html) == heading
         assert title_of(html) == f"{heading} · CoP-F"
         assert 'href="/static/css/site.css"' in html
-        assert '<a class="brand" href="/">CoP-F</a>' in html
+        assert '<a class="brand" href="/">' in html
 
     @pytest.mark.parametrize(("page", "heading"), PAGES.values(), ids=PAGES.keys())
     def test_speaks_our_words_not_allauths(self, page, heading):
