@@ -49,6 +49,8 @@ REMINDER_AFTER_INVITE = timedelta(minutes=15)
 PAUSED = "paused"
 NOT_CLAIMED = "not claimed"
 HELD = "held"
+# What `skip_reason` says of a reminder that must wait, not be skipped.
+WAITING_FOR_INVITATION = "Waiting for the invitation to go first."
 
 
 class TransientFailure(Exception):
@@ -75,12 +77,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
         return NOT_CLAIMED
     try:
         reason, answer = _check(delivery, now=now)
+        if reason == WAITING_FOR_INVITATION:
+            _hold(delivery, now=now)
+            return HELD
         if reason:
             _finish(delivery, state=State.SKIPPED, error=reason)
             return State.SKIPPED
-        if delivery.kind in REMINDER_OFFSETS and invitation_on_its_way(delivery):
-            _hold(delivery, now=now)
-            return HELD
         message, snapshot = render.build_message(delivery, now=now, answer=answer)
         smtp.send(message)
     except Exception as error:
@@ -130,12 +132,6 @@ def _check(delivery: Delivery, *, now: datetime) -> tuple[str, Rsvp | None]:
     return reason, answer
 
 
-def invitation_on_its_way(delivery: Delivery) -> bool:
-    return calendar_messages_on_their_way(
-        meeting=delivery.meeting_id, user=delivery.user_id
-    ).exists()
-
-
 def calendar_messages_on_their_way(*, meeting: object, user: object) -> QuerySet[Delivery]:
     """Invitations, updates and seats for this member and meeting, planned and not sent yet
     (`meeting` and `user`: ids, or `OuterRef`s in a subquery)."""
@@ -154,7 +150,7 @@ def _hold(delivery: Delivery, *, now: datetime) -> None:
         state=State.PENDING,
         attempts=F("attempts") - 1,
         enqueued_at=None,
-        last_error="Waiting for the invitation to go first.",
+        last_error=WAITING_FOR_INVITATION,
         updated_at=now,
     )
 
@@ -226,7 +222,8 @@ def _finish(
 
 
 def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
-    """Why this message should no longer go out, or "" if it should."""
+    """Why this message should no longer go out, or "" if it should (for a reminder that
+    must wait for the member's invitation: WAITING_FOR_INVITATION)."""
     reason = _stale_reason(delivery, now=now, answer=answer)
     if reason or delivery.kind not in ALL_CALENDAR_KINDS:
         return reason
@@ -302,14 +299,16 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
     if answer is None and not _follows(delivery):
         return "The member no longer follows this series."
     offset = REMINDER_OFFSETS[delivery.kind]
-    told = Delivery.objects.filter(
-        meeting=meeting,
-        user=user,
-        kind__in=CALENDAR_KINDS,
-        state=State.SENT,
-        sent_at__gte=delivery.due_at - REMINDER_AFTER_INVITE,
+    # One query: the member's invitations and updates still on their way, or just sent.
+    invitations = set(
+        Delivery.objects.filter(meeting=meeting, user=user, kind__in=CALENDAR_KINDS)
+        .filter(
+            Q(state__in=[State.PENDING, State.SENDING])
+            | Q(state=State.SENT, sent_at__gte=delivery.due_at - REMINDER_AFTER_INVITE)
+        )
+        .values_list("state", flat=True)
     )
-    if told.exists():
+    if State.SENT in invitations:
         return (
             "The member was sent this meeting's invitation or an update minutes before; "
             "a reminder would repeat it."
@@ -321,6 +320,8 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
             f"Too late to be useful: the meeting starts in {_minutes(meeting.starts_at - now)}, "
             f"less than half of the {_minutes(offset)} this reminder gives."
         )
+    if invitations:
+        return WAITING_FOR_INVITATION
     return ""
 
 
