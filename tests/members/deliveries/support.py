@@ -1,8 +1,12 @@
 """What the delivery tests share: a fixed calendar, members, meetings and shortcuts."""
 
+import os
 import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import icalendar
@@ -17,6 +21,7 @@ from members.deliveries import plan, sweep
 from members.deliveries import send as sender
 from members.models import Delivery, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.services import require
 
 SITE = "https://copf.example.org"
 FROM = "CoP-F <meetings@copf.example.org>"
@@ -37,6 +42,16 @@ SETTLE = plan.ANSWER_SETTLE_DELAY
 JOIN_LINES = ["Join the meeting:", "https://meet.example.org/copf"]
 MOVED = "The meeting changed after this reminder was planned; a new one is planned."
 REMINDER_KINDS = [Delivery.Kind.REMINDER_DAY, Delivery.Kind.REMINDER_HOUR]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class FailingBackend(BaseEmailBackend):
@@ -234,3 +249,29 @@ def event_of(message) -> tuple[icalendar.Calendar, icalendar.Event]:
 
 def link_path(url: str) -> str:
     return urlsplit(url).path
+
+
+@contextmanager
+def mail_viewer() -> Iterator[Callable[..., object]]:
+    """Debian's Chromium, to look at an HTML part as a mail app shows it: call with the HTML,
+    a width in px and "light" or "dark". Open it after the database work of a test: while
+    Playwright's event loop runs, Django would hand the test another connection."""
+    require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "The playwright package is missing")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+        def open_html(html: str, *, width: int, scheme: str):
+            page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
+            # Offline: a mail app shows no remote content unless asked; nothing here needs any.
+            page.route("**/*", lambda route: route.abort())
+            page.set_content(html)
+            return page
+
+        try:
+            yield open_html
+        finally:
+            browser.close()

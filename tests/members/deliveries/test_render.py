@@ -31,6 +31,7 @@ from tests.members.deliveries.support import (
     html_of,
     ics_of,
     lines_after,
+    mail_viewer,
     member,
     read_html,
     reminder_mail,
@@ -692,35 +693,38 @@ def contrast(foreground: str, background: str) -> float:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_message_fits_a_360_px_phone_with_readable_text_and_44_px_buttons(
-    clock, open_mail, scheme
-):
-    messages = every_message(clock)
+def test_every_message_fits_a_360_px_phone_with_readable_text_and_44_px_buttons(clock, scheme):
+    htmls = {kind: html_of(message) for kind, message in every_message(clock).items()}
 
-    for kind, message in messages.items():
-        page = open_mail(html_of(message), width=360, scheme=scheme)
-        page_background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        assert page.evaluate("document.documentElement.scrollWidth") == 360, kind
-        assert (luminance(page_background) < 0.05) == (scheme == "dark"), kind
-        boxes = page.evaluate(BUTTON_BOXES)
-        assert boxes, kind
-        assert [label for label, right, height in boxes if right > 360 or height < 44] == [], kind
-        faint = [
-            (text, round(contrast(colour, background), 2))
-            for text, colour, background in page.evaluate(TEXT_COLOURS)
-            if contrast(colour, background) < 4.5
-        ]
-        assert faint == [], (kind, faint)
+    with mail_viewer() as open_mail:
+        for kind, html in htmls.items():
+            check_on_a_phone(open_mail(html, width=360, scheme=scheme), kind=kind, scheme=scheme)
 
 
-def test_the_answer_buttons_share_one_row_on_a_360_px_phone(clock, open_mail):
-    message = sent_invite(member(), east())
+def check_on_a_phone(page, *, kind: str, scheme: str) -> None:
+    """No sideways scrolling, the page in the scheme's colours, buttons 44 px tall or more
+    and inside the screen, and every text at a contrast of 4.5:1 or more (WCAG AA)."""
+    page_background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert page.evaluate("document.documentElement.scrollWidth") == 360, kind
+    assert (luminance(page_background) < 0.05) == (scheme == "dark"), kind
+    boxes = page.evaluate(BUTTON_BOXES)
+    assert boxes, kind
+    assert [label for label, right, height in boxes if right > 360 or height < 44] == [], kind
+    faint = [
+        (text, round(contrast(colour, background), 2))
+        for text, colour, background in page.evaluate(TEXT_COLOURS)
+        if contrast(colour, background) < 4.5
+    ]
+    assert faint == [], (kind, faint)
 
-    page = open_mail(html_of(message), width=360, scheme="light")
 
-    tops = page.evaluate(
-        """() => [...document.querySelectorAll('a[class^="copf-button"]')]
-        .map(a => [a.textContent, Math.round(a.getBoundingClientRect().top)])"""
-    )
+def test_the_answer_buttons_share_one_row_on_a_360_px_phone(clock):
+    html = html_of(sent_invite(member(), east()))
+
+    with mail_viewer() as open_mail:
+        tops = open_mail(html, width=360, scheme="light").evaluate(
+            """() => [...document.querySelectorAll('a[class^="copf-button"]')]
+            .map(a => [a.textContent, Math.round(a.getBoundingClientRect().top)])"""
+        )
     [yes, maybe, no, join] = tops
     assert yes[1] == maybe[1] == no[1] < join[1]
