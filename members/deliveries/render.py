@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -136,7 +135,6 @@ def message_context(
     return {
         "member": user,
         "meeting": meeting,
-        "kind": delivery.kind,
         "calendar_method": _calendar_method(delivery.kind),
         "local": local,
         "time_label": time_label(local.start),
@@ -168,7 +166,6 @@ def message_context(
         "next_session_url": ical.absolute_url(following.get_absolute_url()) if following else "",
         "preferences_url": ical.absolute_url(reverse("members:profile")),
         "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
-        "site_url": settings.SITE_URL,
     }
 
 
