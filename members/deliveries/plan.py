@@ -7,6 +7,10 @@ Every calendar message (invite, update, promotion, cancellation) is planned with
 meeting's row locked, and takes the next SEQUENCE for that member and meeting; with the
 database's unique key on (meeting, member, sequence) this keeps each member's sequence
 strictly increasing, whichever planner runs first.
+
+An answer's message waits ANSWER_SETTLE_DELAY before it is due, and while it waits a change
+of answer takes it over instead of adding a message (`plan_answer`): people click yes, then
+maybe, then yes again, and should get one invitation, not three.
 """
 
 from collections.abc import Iterable
@@ -35,6 +39,10 @@ State = Delivery.State
 Response = Rsvp.Response
 
 FOLLOW_INVITE_WINDOW = timedelta(days=30)
+# How long an answer's message waits for the member to change their mind.
+ANSWER_SETTLE_DELAY = timedelta(minutes=2)
+# The messages an answer plans, which a later answer may take over while they wait.
+ANSWER_KINDS = (Kind.INVITE, Kind.CANCELLATION)
 REMINDER_LOOKAHEAD = timedelta(minutes=1)
 REMINDER_OFFSETS = {Kind.REMINDER_DAY: timedelta(days=1), Kind.REMINDER_HOUR: timedelta(hours=1)}
 COMING = (Response.YES, Response.MAYBE)
@@ -55,20 +63,74 @@ def plan_deliveries(*, now: datetime | None = None) -> int:
 
 
 def plan_answer(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:
-    """The message an answer calls for: an invite for yes or maybe, a cancellation for no
-    when the member had been invited. Called inside the answer's transaction."""
+    """The message an answer calls for, due ANSWER_SETTLE_DELAY from now: an invite for yes
+    or maybe; for no, a cancellation if the member was sent an invite. Called inside the
+    answer's transaction.
+
+    An earlier answer's message that is still waiting is taken over, never added to: the
+    same kind is put back by the delay (yes, then maybe: one invite, with the last answer);
+    the other kind is withdrawn (yes, then no before the invite went out: nothing at all).
+    """
     now = now or timezone.now()
     meeting, user = rsvp.meeting, rsvp.user
-    if not user.email_enabled:
+    if not user.email_enabled or rsvp.is_waitlisted:
         return None
-    if rsvp.response == Response.NO:
-        last = last_calendar_delivery(meeting=meeting, user=user)
-        if last is None or last.kind == Kind.CANCELLATION:
-            return None
-        return _plan(meeting=meeting, user=user, kind=Kind.CANCELLATION, due_at=now)
-    if rsvp.is_waitlisted:
-        return None
-    return _plan(meeting=meeting, user=user, kind=Kind.INVITE, due_at=now)
+    kind = Kind.CANCELLATION if rsvp.response == Response.NO else Kind.INVITE
+    due_at = now + ANSWER_SETTLE_DELAY
+    with transaction.atomic():
+        meeting = lock_meeting(meeting)
+        kept = None
+        for waiting in _waiting_answer_messages(meeting=meeting, user=user):
+            same = kept is None and waiting.kind == kind
+            if same and _postpone(waiting, meeting=meeting, due_at=due_at, now=now):
+                kept = waiting
+            else:
+                _withdraw(waiting, response=rsvp.get_response_display(), now=now)
+        if kept is not None:
+            return kept
+        if kind == Kind.CANCELLATION:
+            last = last_calendar_delivery(meeting=meeting, user=user)
+            if last is None or last.kind == Kind.CANCELLATION:
+                return None
+        return _insert_locked(meeting=meeting, user=user, kind=kind, due_at=due_at)
+
+
+def _waiting_answer_messages(*, meeting: Meeting, user: User) -> list[Delivery]:
+    """Invites and cancellations not claimed by a worker yet, the newest first."""
+    return list(
+        Delivery.objects.filter(
+            meeting=meeting, user=user, kind__in=ANSWER_KINDS, state=State.PENDING
+        ).order_by("-sequence", "-pk")
+    )
+
+
+def _postpone(delivery: Delivery, *, meeting: Meeting, due_at: datetime, now: datetime) -> bool:
+    """Put a waiting message back to `due_at`, above every sequence planned since (the
+    meeting is locked). False if a worker claimed it meanwhile: then it is as good as sent."""
+    planned_since = Delivery.objects.filter(
+        meeting=meeting, user_id=delivery.user_id, kind__in=ALL_CALENDAR_KINDS
+    ).filter(sequence__gt=delivery.sequence)
+    sequence = delivery.sequence
+    if planned_since.exists():
+        sequence = next_sequence(meeting=meeting, user=delivery.user)
+    postponed = Delivery.objects.filter(pk=delivery.pk, state=State.PENDING).update(
+        due_at=due_at, enqueued_at=None, sequence=sequence, updated_at=now
+    )
+    delivery.due_at, delivery.enqueued_at, delivery.sequence = due_at, None, sequence
+    return postponed == 1
+
+
+def _withdraw(delivery: Delivery, *, response: str, now: datetime) -> bool:
+    """Skip a waiting message the member's new answer makes wrong. False if a worker claimed
+    it meanwhile."""
+    return (
+        Delivery.objects.filter(pk=delivery.pk, state=State.PENDING).update(
+            state=State.SKIPPED,
+            last_error=f"The member answered {response.lower()} before it was sent.",
+            updated_at=now,
+        )
+        == 1
+    )
 
 
 def plan_promotion(*, rsvp: Rsvp, now: datetime | None = None) -> Delivery | None:

@@ -2,14 +2,18 @@
 
 Publishing goes through `copf.lib.broker` by task name, so nothing here imports the task
 module. A publish that fails leaves the rows pending in the database; the next sweep
-enqueues them again (design.md, reliability invariants 1 and 3).
+enqueues them again (design.md, reliability invariants 1 and 3). So does a row that is not
+due yet (an answer's invite, settling): no message waits in Redis as an ETA task.
 """
 
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from copf.lib import broker
+
+from ..models import Delivery
 
 SEND_TASK = "members.send_delivery"
 
@@ -20,6 +24,17 @@ def enqueue(delivery_ids: Iterable[int]) -> None:
 
 
 def enqueue_on_commit(delivery_ids: Iterable[int | None]) -> None:
+    """Publish the rows that are due once the transaction commits; the sweep takes the rest
+    when they fall due."""
     ids = [delivery_id for delivery_id in delivery_ids if delivery_id]
     if ids:
-        transaction.on_commit(lambda: enqueue(ids))
+        transaction.on_commit(lambda: _enqueue_due(ids))
+
+
+def _enqueue_due(delivery_ids: list[int]) -> None:
+    due = set(
+        Delivery.objects.filter(pk__in=delivery_ids, due_at__lte=timezone.now()).values_list(
+            "pk", flat=True
+        )
+    )
+    enqueue([delivery_id for delivery_id in delivery_ids if delivery_id in due])

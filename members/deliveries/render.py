@@ -1,11 +1,13 @@
 """Render: the e-mail for a delivery, in the member's zone, with its calendar attached."""
 
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from copf.lib.email import render_email
 from meetings import display, ical
@@ -41,7 +43,13 @@ def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
     meeting, user = delivery.meeting, delivery.user
     zone = _zone(user)
     sequence = delivery.sequence
-    snapshot = {**snapshot_of(meeting), "sequence": sequence, "meeting_sequence": meeting.sequence}
+    snapshot = {
+        **snapshot_of(meeting),
+        "sequence": sequence,
+        "meeting_sequence": meeting.sequence,
+        # What the member's calendar now says they answered (see `send.skip_reason`).
+        "response": answer.response if answer else "",
+    }
     context = message_context(delivery, zone=zone, now=now, answer=answer)
     unsubscribe = links.unsubscribe_url(user_id=user.pk)
     headers = {
@@ -52,6 +60,7 @@ def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
     }
     with timezone.override(zone):
         message = render_email(delivery.kind, context, to=user.email, headers=headers)
+    message.body = tidy_text(message.body)
     method = _calendar_method(delivery.kind)
     if method:
         calendar = invite_calendar(
@@ -63,6 +72,13 @@ def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
         # Bytes, not text: the e-mail package would escape non-ASCII text in a non-text part.
         message.attach("invite.ics", ics, "application/ics")
     return message, snapshot
+
+
+def tidy_text(body: str) -> str:
+    """The plain-text part without trailing spaces or runs of blank lines, which optional
+    parts of the templates leave behind."""
+    lines = [line.rstrip() for line in body.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
 def _calendar_method(kind: str) -> str:
@@ -98,6 +114,14 @@ def _zone(user: User) -> ZoneInfo:
     return zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
 
 
+@dataclass(frozen=True)
+class AnswerButton:
+    response: str
+    label: str
+    url: str
+    chosen: bool
+
+
 def message_context(
     delivery: Delivery, *, zone: ZoneInfo, now: datetime, answer: Rsvp | None
 ) -> dict[str, object]:
@@ -105,41 +129,104 @@ def message_context(
     local = display.localize(meeting, zone)
     # Reminders only: the previous meeting decides the clock-change note.
     previous = previous_meeting(meeting=meeting) if delivery.kind in REMINDER_PREFERENCES else None
+    cancelled = meeting.is_cancelled
+    following = next_session(meeting) if cancelled else None
+    organizer_message = meeting.cancellation_message.strip() if cancelled else ""
     return {
         "member": user,
         "meeting": meeting,
-        "kind": delivery.kind,
+        "calendar_method": _calendar_method(delivery.kind),
         "local": local,
-        "when": when_text(local, now=now),
-        "utc_time": f"{local.utc_start:%H:%M} UTC",
+        "time_label": time_label(local.start),
+        "subject_when": f"{subject_day(local.start, now=now)}, {time_label(local.start)}",
+        "relative_day": relative_day(local.start, now=now),
+        "starts_in": starts_in(meeting.starts_at - now),
         "clock_note": clock_note(meeting, previous, zone),
         "changes": changes(delivery.previous, meeting, zone)
         if delivery.kind == Kind.UPDATE
         else [],
+        "moved": delivery.kind == Kind.UPDATE and moved(delivery.previous, meeting),
         "answer": answer,
-        "meeting_url": ical.absolute_url(meeting.get_absolute_url()),
-        "join_url": meeting.effective_join_url,
-        "rsvp_links": {
-            response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
+        "answer_buttons": [
+            AnswerButton(
+                response=response,
+                label=str(response.label),
+                url=links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response),
+                chosen=answer is not None and answer.response == response,
+            )
             for response in Response
-        },
+        ],
+        "meeting_url": ical.absolute_url(meeting.get_absolute_url()),
+        "join_url": "" if cancelled else meeting.effective_join_url,
+        "organizer_message": organizer_message,
+        "organizer_quote": "\n".join(
+            f"> {line}".rstrip() for line in organizer_message.splitlines()
+        ),
+        "next_session": display.localize(following, zone) if following else None,
+        "next_session_url": ical.absolute_url(following.get_absolute_url()) if following else "",
         "preferences_url": ical.absolute_url(reverse("members:profile")),
         "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
-        "site_url": settings.SITE_URL,
     }
 
 
-def when_text(local: display.LocalMeeting, *, now: datetime) -> str:
-    """ "Tomorrow 19:30 IST": the day relative to now in the member's zone, then the time."""
-    today = now.astimezone(local.zone).date()
-    days = (local.start.date() - today).days
+def next_session(meeting: Meeting) -> Meeting | None:
+    """The next scheduled meeting of the same series after this one, if any."""
+    if meeting.series_id is None:
+        return None
+    return (
+        Meeting.objects.filter(
+            series_id=meeting.series_id,
+            status=Meeting.Status.SCHEDULED,
+            starts_at__gt=meeting.starts_at,
+        )
+        .order_by("starts_at", "pk")
+        .first()
+    )
+
+
+def time_label(start: datetime) -> str:
+    """ "19:30 IST (14:00 UTC)": the local start with its zone, and UTC beside it unless
+    the member's zone is UTC."""
+    zone = display.zone_label(start)
+    if zone == "UTC":
+        return f"{start:%H:%M} UTC"
+    return f"{start:%H:%M} {zone} ({start.astimezone(display.UTC):%H:%M} UTC)"
+
+
+def subject_day(start: datetime, *, now: datetime) -> str:
+    """ "Tue 3 Mar", with the year only when it is not this year in the member's zone."""
+    day = display.format_short_day(start)
+    if start.year == now.astimezone(start.tzinfo).year:
+        return day.removesuffix(f" {start.year}")
+    return day
+
+
+def relative_day(start: datetime, *, now: datetime) -> str:
+    """ "today", "tomorrow", or the day: counted in the member's zone."""
+    days = (start.date() - now.astimezone(start.tzinfo).date()).days
     if days == 0:
-        day = "Today"
-    elif days == 1:
-        day = "Tomorrow"
-    else:
-        day = display.format_short_day(local.start)
-    return f"{day} {local.start:%H:%M} {local.zone_label}"
+        return gettext("today")
+    if days == 1:
+        return gettext("tomorrow")
+    return subject_day(start, now=now)
+
+
+def starts_in(span: timedelta) -> str:
+    """ "1 hour", "40 minutes": how soon, as a reminder says it."""
+    minutes = max(round(span.total_seconds() / 60), 0)
+    if minutes >= 55:
+        hours = max(round(minutes / 60), 1)
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def moved(previous: dict[str, object], meeting: Meeting) -> bool:
+    if not previous:
+        return False
+    return (
+        datetime.fromisoformat(str(previous["starts_at"])),
+        datetime.fromisoformat(str(previous["ends_at"])),
+    ) != (meeting.starts_at, meeting.ends_at)
 
 
 def clock_note(meeting: Meeting, previous: Meeting | None, zone: ZoneInfo) -> str:
@@ -148,10 +235,10 @@ def clock_note(meeting: Meeting, previous: Meeting | None, zone: ZoneInfo) -> st
     marked = display.mark_clock_changes([meeting], zone, previous=previous)[0]
     if not marked.local_time_changed:
         return ""
-    return (
-        f"Clocks have changed since the last meeting: this one starts at "
-        f"{marked.start:%H:%M} {marked.zone_label} your time, not {marked.previous_local_time}."
-    )
+    return gettext(
+        "Clocks have changed since the last meeting: this one starts at %(time)s your time, "
+        "not %(before)s."
+    ) % {"time": f"{marked.start:%H:%M} {marked.zone_label}", "before": marked.previous_local_time}
 
 
 def changes(
@@ -163,22 +250,22 @@ def changes(
     result = []
     old_start = datetime.fromisoformat(str(previous["starts_at"]))
     old_end = datetime.fromisoformat(str(previous["ends_at"]))
-    if (old_start, old_end) != (meeting.starts_at, meeting.ends_at):
+    if moved(previous, meeting):
         result.append(
             (
-                "Time",
+                gettext("Time"),
                 _time_text(old_start, old_end, zone),
                 _time_text(meeting.starts_at, meeting.ends_at, zone),
             )
         )
     if previous.get("title") != meeting.title:
-        result.append(("Title", str(previous.get("title", "")), meeting.title))
+        result.append((gettext("Title"), str(previous.get("title", "")), meeting.title))
     if previous.get("join_url", "") != meeting.effective_join_url:
         result.append(
             (
-                "Join link",
-                str(previous.get("join_url") or "none"),
-                meeting.effective_join_url or "none",
+                gettext("Join link"),
+                str(previous.get("join_url") or gettext("none")),
+                meeting.effective_join_url or gettext("none"),
             )
         )
     return result

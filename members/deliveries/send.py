@@ -5,7 +5,9 @@
   as an attempt. A claim left by a killed worker is taken again after CLAIM_TIMEOUT and
   re-sent with the same Message-ID, until the attempts run out (`sweep.give_up_abandoned`).
 - **check**: a message that no longer stands (the member said no, the meeting moved, it is
-  too late to be useful) is skipped with the reason.
+  too late to be useful, it would only repeat what the member was just sent) is skipped
+  with the reason. A reminder never overtakes the member's invitation to the same meeting:
+  while one is on its way the reminder is put back, and the sweep holds it (`sweep._due`).
 - **send**: whose fault a failure is decides what follows (`copf.lib.smtp.classify`): the
   recipient refused is final for this message; a transient failure, or a message that could
   not be built, is retried with capped backoff and fails with its reason after MAX_ATTEMPTS;
@@ -16,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from copf.lib import smtp
@@ -42,8 +44,13 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
+# A reminder this soon after the member's invitation (or update) would only repeat it.
+REMINDER_AFTER_INVITE = timedelta(minutes=15)
 PAUSED = "paused"
 NOT_CLAIMED = "not claimed"
+HELD = "held"
+# What `skip_reason` says of a reminder that must wait, not be skipped.
+WAITING_FOR_INVITATION = "Waiting for the invitation to go first."
 
 
 class TransientFailure(Exception):
@@ -70,6 +77,9 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
         return NOT_CLAIMED
     try:
         reason, answer = _check(delivery, now=now)
+        if reason == WAITING_FOR_INVITATION:
+            _hold(delivery, now=now)
+            return HELD
         if reason:
             _finish(delivery, state=State.SKIPPED, error=reason)
             return State.SKIPPED
@@ -120,6 +130,29 @@ def _check(delivery: Delivery, *, now: datetime) -> tuple[str, Rsvp | None]:
             delivery.sequence = next_sequence(meeting=delivery.meeting, user=delivery.user)
             Delivery.objects.filter(pk=delivery.pk).update(sequence=delivery.sequence)
     return reason, answer
+
+
+def calendar_messages_on_their_way(*, meeting: object, user: object) -> QuerySet[Delivery]:
+    """Invitations, updates and seats for this member and meeting, planned and not sent yet
+    (`meeting` and `user`: ids, or `OuterRef`s in a subquery)."""
+    return Delivery.objects.filter(
+        meeting=meeting,
+        user=user,
+        kind__in=CALENDAR_KINDS,
+        state__in=[State.PENDING, State.SENDING],
+    )
+
+
+def _hold(delivery: Delivery, *, now: datetime) -> None:
+    """Back to pending, the attempt given back: the first sweep after the invitation has
+    gone enqueues it again."""
+    Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+        state=State.PENDING,
+        attempts=F("attempts") - 1,
+        enqueued_at=None,
+        last_error=WAITING_FOR_INVITATION,
+        updated_at=now,
+    )
 
 
 def _after_failure(delivery: Delivery, error: Exception, *, now: datetime) -> str:
@@ -189,7 +222,8 @@ def _finish(
 
 
 def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
-    """Why this message should no longer go out, or "" if it should."""
+    """Why this message should no longer go out, or "" if it should (for a reminder that
+    must wait for the member's invitation: WAITING_FOR_INVITATION)."""
     reason = _stale_reason(delivery, now=now, answer=answer)
     if reason or delivery.kind not in ALL_CALENDAR_KINDS:
         return reason
@@ -200,9 +234,33 @@ def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> st
         sequence__gt=delivery.sequence,
     ).exclude(state__in=[State.SKIPPED, State.FAILED])
     if newer.exists():
-        # Answering yes, then maybe a moment later, sends one invitation, not two.
         return "A newer message about this meeting replaces this one."
+    if delivery.kind == Kind.INVITE and _holds_it_already(delivery, answer=answer):
+        # Yes, no, yes again within the settle delay: the cancellation was withdrawn, and
+        # the calendar still holds the first invitation.
+        return "The member's calendar already holds this meeting with this answer."
     return ""
+
+
+def _holds_it_already(delivery: Delivery, *, answer: Rsvp | None) -> bool:
+    last_sent = (
+        Delivery.objects.filter(
+            meeting_id=delivery.meeting_id,
+            user_id=delivery.user_id,
+            kind__in=ALL_CALENDAR_KINDS,
+            state=State.SENT,
+            sequence__lt=delivery.sequence,
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    return (
+        last_sent is not None
+        and last_sent.kind != Kind.CANCELLATION
+        and last_sent.meeting_sequence == delivery.meeting.sequence
+        and answer is not None
+        and last_sent.snapshot.get("response") == answer.response
+    )
 
 
 def _stale_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
@@ -241,6 +299,20 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
     if answer is None and not _follows(delivery):
         return "The member no longer follows this series."
     offset = REMINDER_OFFSETS[delivery.kind]
+    # One query: the member's invitations and updates still on their way, or just sent.
+    invitations = set(
+        Delivery.objects.filter(meeting=meeting, user=user, kind__in=CALENDAR_KINDS)
+        .filter(
+            Q(state__in=[State.PENDING, State.SENDING])
+            | Q(state=State.SENT, sent_at__gte=delivery.due_at - REMINDER_AFTER_INVITE)
+        )
+        .values_list("state", flat=True)
+    )
+    if State.SENT in invitations:
+        return (
+            "The member was sent this meeting's invitation or an update minutes before; "
+            "a reminder would repeat it."
+        )
     if meeting.starts_at - now < offset / 2:
         # After an outage, a day-before reminder minutes before the meeting only confuses;
         # the hour-before one still goes.
@@ -248,6 +320,8 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
             f"Too late to be useful: the meeting starts in {_minutes(meeting.starts_at - now)}, "
             f"less than half of the {_minutes(offset)} this reminder gives."
         )
+    if invitations:
+        return WAITING_FOR_INVITATION
     return ""
 
 

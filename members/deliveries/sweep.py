@@ -4,6 +4,10 @@ Every minute (Celery beat, or `manage.py send_due_reminders` by hand) `send_due(
 freed seats to waiting members, plans what is called for, gives up on rows whose attempts
 are spent, and hands every due row to the workers. No message waits in Redis: a row that
 was not queued, or whose task was lost, is simply due again at the next sweep.
+
+A reminder is held while the member's invitation to the same meeting is still on its way
+(settling after their answer, or retried): it goes at the first sweep after the invitation
+has gone, or not at all when it would only repeat it (`send.skip_reason`).
 """
 
 from collections.abc import Callable
@@ -11,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import services
-from ..models import Delivery
+from ..models import REMINDER_PREFERENCES, Delivery
 from . import outage, queue
 from .plan import plan_deliveries
-from .send import CLAIM_TIMEOUT, MAX_ATTEMPTS
+from .send import CLAIM_TIMEOUT, MAX_ATTEMPTS, calendar_messages_on_their_way
 
 State = Delivery.State
 
@@ -75,9 +79,13 @@ def _due(now: datetime):
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - REENQUEUE_AFTER)
     )
     abandoned = Q(state=State.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT)
+    invitation_on_its_way = calendar_messages_on_their_way(
+        meeting=OuterRef("meeting"), user=OuterRef("user")
+    )
     return (
         Delivery.objects.filter(waiting | abandoned)
         .filter(attempts__lt=MAX_ATTEMPTS)
+        .exclude(Q(kind__in=list(REMINDER_PREFERENCES)) & Exists(invitation_on_its_way))
         .order_by("due_at", "pk")
     )
 

@@ -8,6 +8,10 @@ or freeze Redis run their own redis-server on a free port; the machine's Redis i
 on DB 13 and never stopped or flushed. Rows must be committed for the worker's connection
 to see them, hence `transaction=True`.
 
+An answer's invite waits `plan.ANSWER_SETTLE_DELAY` for the member to change their mind, and
+the beat's sweep sends it then; here the delay is cut to a second (`SETTLE`) so a test need
+not wait two minutes, and the test runs the sweep as the beat would.
+
 Without Redis, redis-server or aiosmtpd these tests skip, or fail under CI=true.
 """
 
@@ -57,6 +61,8 @@ SHARED_REDIS_HOST, SHARED_REDIS_PORT, SHARED_REDIS_DB = "127.0.0.1", 6379, 13
 DEADLINE = 30.0
 # An RSVP must not wait on a dead or frozen broker for longer than this.
 WEB_BUDGET = 3.0
+# The settle delay of an answer's invite in these tests.
+SETTLE = timedelta(seconds=1)
 # A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
 DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
 State = Delivery.State
@@ -103,6 +109,19 @@ def sink(settings):
 def fast_backoff(monkeypatch):
     """A transient failure is retried after a second, not half a minute."""
     monkeypatch.setattr("members.deliveries.send.BACKOFF_BASE", timedelta(seconds=1))
+
+
+@pytest.fixture(autouse=True)
+def short_settle(monkeypatch):
+    """An answer's invite settles for a second, not two minutes."""
+    monkeypatch.setattr("members.deliveries.plan.ANSWER_SETTLE_DELAY", SETTLE)
+
+
+@pytest.fixture
+def no_settle(monkeypatch):
+    """An answer's invite is due at once, so the answer itself publishes it, as a freed seat
+    or an unfollow does: what the web does while the broker is down or frozen."""
+    monkeypatch.setattr("members.deliveries.plan.ANSWER_SETTLE_DELAY", timedelta(0))
 
 
 @pytest.fixture(autouse=True)
@@ -296,11 +315,11 @@ def future_meeting(**fields: object):
 
 
 def planned_invite(*, user: User | None = None, meeting=None) -> Delivery:
-    """A pending invite, due now and never enqueued, as an answer plans it."""
+    """A pending invite, due now and never enqueued, as an answer that has settled plans it."""
     rsvp = Rsvp.objects.create(
         meeting=meeting or future_meeting(), user=user or verified_member(), response="yes"
     )
-    delivery = plan.plan_answer(rsvp=rsvp)
+    delivery = plan.plan_answer(rsvp=rsvp, now=timezone.now() - plan.ANSWER_SETTLE_DELAY)
     assert delivery is not None
     return delivery
 
@@ -348,12 +367,20 @@ def invite_sent_over_http(client, sink) -> tuple[User, Meeting, Delivery, EmailM
     assert reply.status_code == 302
     delivery = Delivery.objects.get(meeting=meeting, user=member)
     assert delivery.kind == Delivery.Kind.INVITE
+    sweep_once_settled(delivery)
     wait_until(
         lambda: sink.count == 1 and state_of(delivery) == State.SENT, what="the invite to be sent"
     )
     [received] = sink.messages
     assert received.rcpt_tos == [member.email]
     return member, meeting, delivery, received.parse()
+
+
+def sweep_once_settled(delivery: Delivery) -> None:
+    """Wait out the settle delay, then sweep as the beat would."""
+    delivery.refresh_from_db()
+    time.sleep(max((delivery.due_at - timezone.now()).total_seconds(), 0) + 0.05)
+    assert send_due_reminders() == 1
 
 
 def parts_of(message: EmailMessage) -> tuple[EmailMessage, ...]:
@@ -432,6 +459,29 @@ def test_the_invite_ics_attachment_is_the_same_calendar_as_the_calendar_part(cli
     )
 
 
+def test_yes_maybe_yes_over_http_within_the_settle_delay_delivers_one_invite(
+    client, sink, worker, monkeypatch
+):
+    # Long enough for three answers to arrive while the invite waits.
+    monkeypatch.setattr("members.deliveries.plan.ANSWER_SETTLE_DELAY", timedelta(seconds=3))
+    member = verified_member()
+    meeting = future_meeting()
+
+    replies = [
+        answer_over_http(client, user=member, meeting=meeting, response=response)[0].status_code
+        for response in ("yes", "maybe", "yes")
+    ]
+
+    [delivery] = Delivery.objects.filter(meeting=meeting, user=member)
+    sweep_once_settled(delivery)
+    wait_until(lambda: sink.count == 1 and state_of(delivery) == State.SENT, what="the invite")
+    assert replies == [302, 302, 302]
+    assert send_due_reminders() == 0
+    [received] = sink.messages
+    calendar = parts_of(received.parse())[2].get_payload(decode=True).decode()
+    assert vobject.readOne(calendar).vevent.attendee.params["PARTSTAT"] == ["ACCEPTED"]
+
+
 def test_the_same_task_delivered_twice_sends_one_email(sink, worker, task_log):
     delivery = planned_invite()
 
@@ -479,7 +529,7 @@ def test_a_550_fails_the_row_with_its_reason_and_is_never_retried(sink, worker, 
 
 
 def test_rsvp_with_redis_down_answers_at_once_and_the_sweep_sends_later(
-    client, sink, own_redis, task_log
+    client, sink, own_redis, task_log, no_settle
 ):
     app = celery_app(broker_url=own_redis.url, queue=unique_queue())
     member = verified_member()
@@ -510,7 +560,7 @@ def test_rsvp_with_redis_down_answers_at_once_and_the_sweep_sends_later(
 
 
 def test_rsvp_with_redis_frozen_answers_within_budget_and_the_sweep_sends_later(
-    client, sink, own_redis, task_log
+    client, sink, own_redis, task_log, no_settle
 ):
     app = celery_app(broker_url=own_redis.url, queue=unique_queue())
     member = verified_member()

@@ -1,21 +1,27 @@
 """What the delivery tests share: a fixed calendar, members, meetings and shortcuts."""
 
-import re
+import os
 import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import icalendar
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.utils import timezone
 
 from meetings.models import Meeting, Series
 from members import services
-from members.deliveries import plan
+from members.deliveries import plan, sweep
 from members.deliveries import send as sender
 from members.models import Delivery, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.services import require
 
 SITE = "https://copf.example.org"
 FROM = "CoP-F <meetings@copf.example.org>"
@@ -32,9 +38,20 @@ JULY_START = datetime(2027, 7, 12, 14, 0, tzinfo=UTC)
 MARCH_START = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)
 APRIL_START = datetime(2027, 4, 12, 14, 0, tzinfo=UTC)
 FEBRUARY_START = datetime(2027, 2, 8, 14, 0, tzinfo=UTC)
-JOIN_LINE = "Join: https://meet.example.org/copf"
+SETTLE = plan.ANSWER_SETTLE_DELAY
+JOIN_LINES = ["Join the meeting:", "https://meet.example.org/copf"]
 MOVED = "The meeting changed after this reminder was planned; a new one is planned."
 REMINDER_KINDS = [Delivery.Kind.REMINDER_DAY, Delivery.Kind.REMINDER_HOUR]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class FailingBackend(BaseEmailBackend):
@@ -73,6 +90,14 @@ def follow(user: User, series: Series) -> Follow:
 
 
 def answer(user: User, meeting: Meeting, response: str) -> Rsvp:
+    """Answer as if ANSWER_SETTLE_DELAY ago, so the message the answer plans is due now.
+    For tests about what follows an answer; `answer_now` is for those about the settling."""
+    settled = timezone.now() - plan.ANSWER_SETTLE_DELAY
+    return services.set_rsvp(user=user, meeting=meeting, response=response, now=settled).rsvp
+
+
+def answer_now(user: User, meeting: Meeting, response: str) -> Rsvp:
+    """Answer at the clock's time: the message it plans waits ANSWER_SETTLE_DELAY."""
     return services.set_rsvp(user=user, meeting=meeting, response=response).rsvp
 
 
@@ -103,12 +128,29 @@ def sent_invite(user: User, meeting: Meeting, response: str = "yes"):
 
 
 def reminder_mail(user: User, meeting: Meeting, clock, kind: str = Delivery.Kind.REMINDER_DAY):
-    """Answer yes now, sweep when the reminder falls due, send it, return the e-mail."""
-    answer(user, meeting, "yes")
+    """Answer yes now and send the invite, sweep when the reminder falls due, send it,
+    return the e-mail."""
+    sent_invite(user, meeting)
     clock.move_to(meeting.starts_at - plan.REMINDER_OFFSETS[kind])
     plan.plan_deliveries()
     assert send(the(kind, user)) == Delivery.State.SENT
     return mail.outbox[-1]
+
+
+def minute_by_minute(clock, minutes: int) -> list[tuple[str, str]]:
+    """The beat and a worker for `minutes` minutes: each minute the clock moves on, a sweep
+    runs and every row it enqueues is delivered. (kind, what became of it) for each, "retry"
+    for a transient failure (the worker's own retry is left to the sweep)."""
+    results = []
+    for _ in range(minutes):
+        clock.shift(timedelta(minutes=1))
+        for delivery_id in sweep.sweep().due:
+            kind = Delivery.objects.values_list("kind", flat=True).get(pk=delivery_id)
+            try:
+                results.append((kind, sender.deliver(delivery_id)))
+            except sender.TransientFailure:
+                results.append((kind, "retry"))
+    return results
 
 
 def lines_after(body: str, heading: str, count: int) -> list[str]:
@@ -123,12 +165,71 @@ def html_of(message) -> str:
     return html
 
 
-def html_when(message) -> tuple[str, str, str]:
-    """(local time, zone name, UTC line) from the meeting block of the HTML part."""
-    found = re.search(
-        r"<strong>([^<]*)</strong> \(([^)]*)\)<br>In UTC: ([^<]*)</p>", html_of(message)
-    )
-    return found.groups()
+class VisibleText(HTMLParser):
+    """The lines a reader sees in an HTML part, and its buttons: (label, link, style)."""
+
+    BREAKS = frozenset({"p", "h1", "h2", "br", "tr", "th", "td", "blockquote", "hr", "div"})
+    UNSEEN = frozenset({"head", "style", "title"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = [""]
+        self.buttons: list[tuple[str, str, str]] = []
+        self.hidden = 0  # depth inside <head> or a display:none element
+        self.stack: list[tuple[str, bool]] = []
+        self.button: dict[str, str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        unseen = tag in self.UNSEEN or "display:none" in (attributes.get("style") or "")
+        if tag not in {"br", "hr", "meta"}:
+            self.stack.append((tag, unseen))
+            self.hidden += unseen
+        if tag in self.BREAKS:
+            self.lines.append("")
+        if tag == "a" and (attributes.get("class") or "").startswith("copf-button"):
+            self.button = {"href": attributes["href"], "style": attributes["style"], "text": ""}
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.button is not None:
+            button = self.button
+            self.buttons.append((button["text"].strip(), button["href"], button["style"]))
+            self.button = None
+        while self.stack:
+            opened, unseen = self.stack.pop()
+            self.hidden -= unseen
+            if opened == tag:
+                break
+        if tag in self.BREAKS:
+            self.lines.append("")
+
+    def handle_data(self, data):
+        if self.hidden:
+            return
+        self.lines[-1] += data
+        if self.button is not None:
+            self.button["text"] += data
+
+    def text(self) -> list[str]:
+        lines = [" ".join(line.split()) for line in self.lines]
+        return [line for line in lines if line]
+
+
+def read_html(message) -> VisibleText:
+    reader = VisibleText()
+    reader.feed(html_of(message))
+    reader.close()
+    return reader
+
+
+def html_lines(message) -> list[str]:
+    """The visible lines of the HTML part, each with its spaces collapsed."""
+    return read_html(message).text()
+
+
+def html_buttons(message) -> list[tuple[str, str]]:
+    """(label, link) of each button in the HTML part."""
+    return [(label, href) for label, href, _ in read_html(message).buttons]
 
 
 def ics_of(message) -> str:
@@ -148,3 +249,29 @@ def event_of(message) -> tuple[icalendar.Calendar, icalendar.Event]:
 
 def link_path(url: str) -> str:
     return urlsplit(url).path
+
+
+@contextmanager
+def mail_viewer() -> Iterator[Callable[..., object]]:
+    """Debian's Chromium, to look at an HTML part as a mail app shows it: call with the HTML,
+    a width in px and "light" or "dark". Open it after the database work of a test: while
+    Playwright's event loop runs, Django would hand the test another connection."""
+    require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "The playwright package is missing")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+        def open_html(html: str, *, width: int, scheme: str):
+            page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
+            # Offline: a mail app shows no remote content unless asked; nothing here needs any.
+            page.route("**/*", lambda route: route.abort())
+            page.set_content(html)
+            return page
+
+        try:
+            yield open_html
+        finally:
+            browser.close()

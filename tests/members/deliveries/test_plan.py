@@ -10,7 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from meetings import services as meeting_services
+from members import services
 from members.deliveries import plan, sweep
+from members.deliveries import send as sender
 from members.models import Delivery, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory
 from tests.members.deliveries.support import (
@@ -20,14 +22,17 @@ from tests.members.deliveries.support import (
     MOVED,
     NOW,
     REMINDER_KINDS,
+    SETTLE,
     START,
     answer,
+    answer_now,
     east,
     event_of,
     follow,
     ics_of,
     lines_after,
     member,
+    minute_by_minute,
     planned,
     send,
     sent_invite,
@@ -40,18 +45,23 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(("response", "partstat"), [("yes", "ACCEPTED"), ("maybe", "TENTATIVE")])
-def test_a_yes_or_maybe_plans_an_invite_enqueued_after_commit(
-    django_capture_on_commit_callbacks, published_deliveries, response, partstat
+def test_a_yes_or_maybe_plans_an_invite_that_the_sweep_enqueues_once_it_has_settled(
+    clock, django_capture_on_commit_callbacks, published_deliveries, response, partstat
 ):
     user = member()
     meeting = east()
 
     with django_capture_on_commit_callbacks(execute=True):
-        answer(user, meeting, response)
-
+        answer_now(user, meeting, response)
     invite = the(Delivery.Kind.INVITE, user)
-    assert (invite.state, invite.due_at, invite.sequence) == ("pending", NOW, 0)
-    assert published_deliveries == [invite.pk]
+    clock.shift(plan.ANSWER_SETTLE_DELAY - timedelta(seconds=1))
+    early = sweep.sweep(enqueue=published_deliveries.extend).due
+    clock.shift(timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        settled = sweep.sweep(enqueue=published_deliveries.extend).due
+
+    assert (invite.state, invite.due_at, invite.sequence) == ("pending", NOW + SETTLE, 0)
+    assert (early, settled, published_deliveries) == ([], [invite.pk], [invite.pk])
     assert send(invite) == "sent"
     _, event = event_of(mail.outbox[0])
     assert event["ATTENDEE"].params["PARTSTAT"] == partstat
@@ -81,11 +91,14 @@ def test_a_member_promoted_from_the_waitlist_is_sent_their_seat(
         answer(seated, meeting, "no")
 
     promotion = the(Delivery.Kind.PROMOTION, waiting)
-    assert published_deliveries == [the(Delivery.Kind.CANCELLATION, seated).pk, promotion.pk]
+    assert (
+        the(Delivery.Kind.INVITE, seated).last_error == "The member answered no before it was sent."
+    )
+    assert published_deliveries == [promotion.pk]
     assert send(promotion) == "sent"
     [message] = mail.outbox
     calendar, event = event_of(message)
-    assert message.subject == "You have a seat: CoP-F East, Mon 11 Jan 2027 14:00 UTC (14:00 UTC)"
+    assert message.subject == "You have a seat: CoP-F East, Mon 11 Jan, 14:00 UTC"
     assert message.to == ["ben@example.org"]
     assert calendar["METHOD"] == "REQUEST"
     assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
@@ -105,9 +118,7 @@ def test_answering_no_after_the_invite_was_sent_sends_a_cancellation(clock):
     message = mail.outbox[1]
     calendar, event = event_of(message)
     _, invite_event = event_of(invite_mail)
-    assert message.subject == (
-        "Removed from your calendar: CoP-F East, Mon 11 Jan 2027 14:00 UTC (14:00 UTC)"
-    )
+    assert message.subject == "Removed from your calendar: CoP-F East, Mon 11 Jan, 14:00 UTC"
     assert calendar["METHOD"] == "CANCEL"
     assert (event["STATUS"], event["SEQUENCE"]) == ("CANCELLED", 1)
     assert event["UID"] == invite_event["UID"]
@@ -123,21 +134,153 @@ def test_answering_no_without_an_invite_plans_nothing():
     assert planned() == []
 
 
-def test_yes_then_no_before_the_invite_went_out_sends_nothing(clock):
+# --- quick changes of answer: one message for what the member settled on ------------------
+
+
+def test_yes_maybe_yes_within_the_settle_delay_sends_one_invitation_with_the_last_answer(clock):
+    user = member()
+    meeting = east()
+
+    answer_now(user, meeting, "yes")
+    first = minute_by_minute(clock, 1)
+    answer_now(user, meeting, "maybe")
+    second = minute_by_minute(clock, 1)
+    answer_now(user, meeting, "yes")
+    rest = minute_by_minute(clock, 5)
+
+    assert (first, second, rest) == ([], [], [("invite", "sent")])
+    invite = the(Delivery.Kind.INVITE, user)
+    assert (invite.state, invite.sequence, invite.due_at) == (
+        "sent",
+        0,
+        NOW + 2 * timedelta(minutes=1) + SETTLE,
+    )
+    [message] = mail.outbox
+    assert message.subject == "Invitation: CoP-F East, Mon 11 Jan, 14:00 UTC"
+    assert event_of(message)[1]["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+
+
+def test_yes_then_no_within_the_settle_delay_sends_nothing(clock):
+    user = member()
+    meeting = east()
+
+    answer_now(user, meeting, "yes")
+    before = minute_by_minute(clock, 1)
+    answer_now(user, meeting, "no")
+    after = minute_by_minute(clock, 5)
+
+    assert (before, after) == ([], [])
+    assert list(Delivery.objects.values_list("kind", "state", "last_error")) == [
+        ("invite", "skipped", "The member answered no before it was sent.")
+    ]
+    assert mail.outbox == []
+
+
+def test_yes_then_no_after_the_invite_went_out_sends_the_cancellation_once_settled(clock):
+    user = member()
+    meeting = east()
+    answer_now(user, meeting, "yes")
+    invited = minute_by_minute(clock, 2)
+
+    answer_now(user, meeting, "no")
+    settling = minute_by_minute(clock, 1)
+    settled = minute_by_minute(clock, 1)
+
+    assert (invited, settling, settled) == ([("invite", "sent")], [], [("cancellation", "sent")])
+    assert list(
+        Delivery.objects.order_by("sequence").values_list("kind", "sequence", "due_at")
+    ) == [("invite", 0, NOW + SETTLE), ("cancellation", 1, NOW + 2 * SETTLE)]
+    calendar, event = event_of(mail.outbox[1])
+    assert (calendar["METHOD"], event["SEQUENCE"]) == ("CANCEL", 1)
+
+
+@pytest.mark.parametrize("detour", ["no", "maybe"])
+def test_changing_an_answer_and_back_within_the_settle_delay_sends_nothing_new(clock, detour):
+    user = member()
+    meeting = east()
+    answer_now(user, meeting, "yes")
+    minute_by_minute(clock, 2)
+
+    answer_now(user, meeting, detour)
+    during = minute_by_minute(clock, 1)
+    answer_now(user, meeting, "yes")
+    after = minute_by_minute(clock, 5)
+
+    assert during == []
+    assert after == [("invite", "skipped")]
+    assert [message.subject for message in mail.outbox] == [
+        "Invitation: CoP-F East, Mon 11 Jan, 14:00 UTC"
+    ]
+    assert the(Delivery.Kind.INVITE, user, state="skipped").last_error == (
+        "The member's calendar already holds this meeting with this answer."
+    )
+
+
+def test_a_change_of_answer_after_the_invite_went_out_sends_one_update_of_the_answer(clock):
+    user = member()
+    meeting = east()
+    answer_now(user, meeting, "yes")
+    minute_by_minute(clock, 2)
+
+    answer_now(user, meeting, "no")
+    minute_by_minute(clock, 1)
+    answer_now(user, meeting, "maybe")
+    results = minute_by_minute(clock, 5)
+
+    assert results == [("invite", "sent")]
+    assert list(Delivery.objects.order_by("sequence").values_list("kind", "sequence", "state")) == [
+        ("invite", 0, "sent"),
+        ("cancellation", 1, "skipped"),
+        ("invite", 2, "sent"),
+    ]
+    _, event = event_of(mail.outbox[-1])
+    assert (event["SEQUENCE"], event["ATTENDEE"].params["PARTSTAT"]) == (2, "TENTATIVE")
+
+
+def test_a_no_while_a_worker_is_sending_the_invite_plans_the_cancellation(clock):
     user = member()
     meeting = east()
     answer(user, meeting, "yes")
-    clock.shift(timedelta(minutes=1))
-    answer(user, meeting, "no")
+    invite = the(Delivery.Kind.INVITE, user)
+    assert sender.claim(invite.pk) is not None
 
-    states = [send(delivery) for delivery in Delivery.objects.order_by("pk")]
+    answer_now(user, meeting, "no")
 
-    assert states == ["skipped", "skipped"]
-    assert list(Delivery.objects.order_by("pk").values_list("kind", "last_error")) == [
-        ("invite", "The member answered no."),
-        ("cancellation", "The member was never sent an invitation to cancel."),
+    assert list(
+        Delivery.objects.order_by("sequence").values_list("kind", "sequence", "state", "due_at")
+    ) == [("invite", 0, "sending", NOW), ("cancellation", 1, "pending", NOW + SETTLE)]
+
+
+def test_a_follow_invite_still_waiting_is_taken_over_by_the_answer(clock):
+    meeting = east()
+    user = member()
+    follow(user, meeting.series)
+    plan.plan_deliveries()
+
+    answer_now(user, meeting, "maybe")
+
+    invite = the(Delivery.Kind.INVITE, user)
+    assert (Delivery.objects.count(), invite.state, invite.due_at) == (1, "pending", NOW + SETTLE)
+
+
+def test_an_invite_taken_over_after_a_withdrawn_cancellation_carries_a_higher_sequence(clock):
+    meeting = east()
+    user = member()
+    follow(user, meeting.series)
+    plan.plan_deliveries()  # the follow invite, not sent yet
+    services.unfollow_series(user=user, series=meeting.series)
+
+    answer_now(user, meeting, "yes")
+    clock.shift(SETTLE)
+    state = send(the(Delivery.Kind.INVITE, user))
+
+    assert list(
+        Delivery.objects.order_by("pk").values_list("kind", "sequence", "state", "last_error")
+    ) == [
+        ("invite", 2, "sent", ""),
+        ("cancellation", 1, "skipped", "The member answered yes before it was sent."),
     ]
-    assert mail.outbox == []
+    assert (state, event_of(mail.outbox[0])[1]["SEQUENCE"]) == ("sent", 2)
 
 
 def test_followers_are_invited_to_meetings_in_the_next_30_days_only():
@@ -307,7 +450,7 @@ def test_moving_a_meeting_after_the_invite_sends_an_update_with_old_and_new_time
     assert (update.state, update.sequence, update.due_at) == ("pending", 1, NOW + timedelta(days=1))
     assert send(update) == "sent"
     message = mail.outbox[1]
-    assert message.subject == "Changed: CoP-F East, Mon 11 Jan 2027 21:30 IST (16:00 UTC)"
+    assert message.subject == "Moved: CoP-F East, now Mon 11 Jan, 21:30 IST (16:00 UTC)"
     assert lines_after(message.body, "Time:", 2) == [
         "  was: Mon 11 Jan 2027, 19:30–21:00 IST (14:00 UTC)",
         "  now: Mon 11 Jan 2027, 21:30–23:00 IST (16:00 UTC)",
@@ -361,7 +504,7 @@ def test_cancelling_a_meeting_after_the_invite_sends_a_calendar_cancellation(clo
     message = mail.outbox[1]
     calendar, event = event_of(message)
     _, invite_event = event_of(invite_mail)
-    assert message.subject == "Cancelled: CoP-F East, Mon 11 Jan 2027 19:30 IST (14:00 UTC)"
+    assert message.subject == "Cancelled: CoP-F East, Mon 11 Jan, 19:30 IST (14:00 UTC)"
     assert calendar["METHOD"] == "CANCEL"
     assert event["STATUS"] == "CANCELLED"
     assert event["UID"] == invite_event["UID"]
@@ -386,13 +529,15 @@ def test_cancelling_a_meeting_after_the_invite_sends_a_calendar_cancellation(clo
 def test_a_reminder_planned_before_a_move_is_skipped_and_one_for_the_new_time_planned(clock):
     user = member()
     meeting = east()
-    answer(user, meeting, "yes")
+    sent_invite(user, meeting)
     clock.move_to(DAY_BEFORE)
     plan.plan_deliveries()
     old = the(Delivery.Kind.REMINDER_DAY, user)
     meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
 
     state = send(old)
+    plan.plan_deliveries()
+    send(the(Delivery.Kind.UPDATE, user))
     clock.move_to(DAY_BEFORE + timedelta(hours=2))
     plan.plan_deliveries()
 
@@ -402,7 +547,9 @@ def test_a_reminder_planned_before_a_move_is_skipped_and_one_for_the_new_time_pl
     assert (new.due_at, new.sequence) == (DAY_BEFORE + timedelta(hours=2), 1)
     assert send(new) == "sent"
     assert [message.subject for message in mail.outbox] == [
-        "Tomorrow 16:00 UTC (16:00 UTC): CoP-F East"
+        "Invitation: CoP-F East, Mon 11 Jan, 14:00 UTC",
+        "Moved: CoP-F East, now Mon 11 Jan, 16:00 UTC",
+        "Reminder: tomorrow — CoP-F East, 16:00 UTC",
     ]
 
 
@@ -436,7 +583,7 @@ def test_renaming_a_meeting_sends_an_update_naming_the_old_and_new_title(clock):
 
     send(the(Delivery.Kind.UPDATE, user))
     message = mail.outbox[1]
-    assert message.subject == "Changed: CoP-F East: harvest, Mon 11 Jan 2027 14:00 UTC (14:00 UTC)"
+    assert message.subject == "Changed: CoP-F East: harvest, Mon 11 Jan, 14:00 UTC"
     assert lines_after(message.body, "Title:", 2) == [
         "  was: CoP-F East",
         "  now: CoP-F East: harvest",

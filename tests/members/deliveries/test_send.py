@@ -6,18 +6,24 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
+from meetings import services as meeting_services
 from members.deliveries import outage, plan, sweep
 from members.deliveries import send as sender
 from members.models import Delivery
 from tests.members.deliveries.support import (
     DAY_BEFORE,
+    HOUR_BEFORE,
     NOW,
+    SETTLE,
     START,
     answer,
+    answer_now,
     east,
     event_of,
+    follow,
     member,
     send,
+    sent_invite,
     the,
 )
 
@@ -196,18 +202,95 @@ def test_transient_failures_give_up_after_max_attempts(clock, smtp_fails):
 def test_yes_then_maybe_before_the_invite_went_out_sends_one_tentative_invite(clock):
     user = member()
     meeting = east()
-    answer(user, meeting, "yes")
+    answer_now(user, meeting, "yes")
     clock.shift(timedelta(minutes=1))
-    answer(user, meeting, "maybe")
+    answer_now(user, meeting, "maybe")
+    clock.shift(SETTLE)
 
     states = [send(delivery) for delivery in Delivery.objects.order_by("pk")]
 
-    assert states == ["skipped", "sent"]
-    assert Delivery.objects.order_by("pk").first().last_error == (
-        "A newer message about this meeting replaces this one."
-    )
+    assert states == ["sent"]
     [message] = mail.outbox
     assert event_of(message)[1]["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"
+
+
+def test_an_update_still_waiting_gives_way_to_the_invite_a_new_answer_plans(clock):
+    user = member()
+    meeting = east()
+    sent_invite(user, meeting)
+    meeting_services.move_meeting(meeting=meeting, starts_at=START + timedelta(hours=2))
+    plan.plan_deliveries()
+    answer_now(user, meeting, "maybe")
+
+    update_state = send(the(Delivery.Kind.UPDATE, user))
+    clock.shift(SETTLE)
+    invite_state = send(the(Delivery.Kind.INVITE, user, state="pending"))
+
+    assert (update_state, invite_state) == ("skipped", "sent")
+    assert the(Delivery.Kind.UPDATE, user).last_error == (
+        "A newer message about this meeting replaces this one."
+    )
+    _, event = event_of(mail.outbox[-1])
+    assert (event["SEQUENCE"], event["ATTENDEE"].params["PARTSTAT"]) == (2, "TENTATIVE")
+    assert event.decoded("DTSTART") == START + timedelta(hours=2)
+
+
+# --- an invitation always goes before a reminder ---------------------------------------
+
+
+def test_a_reminder_claimed_while_the_invitation_waits_is_held_with_its_attempt_given_back(
+    clock,
+):
+    user = member()
+    meeting = east()
+    follow(user, meeting.series)
+    clock.move_to(HOUR_BEFORE)
+    plan.plan_deliveries()
+    reminder = the(Delivery.Kind.REMINDER_HOUR, user)
+    answer_now(user, meeting, "yes")  # takes over the follow invite, which now settles
+
+    state = send(reminder)
+
+    reminder.refresh_from_db()
+    assert state == "held"
+    assert (reminder.state, reminder.attempts, reminder.enqueued_at, reminder.last_error) == (
+        "pending",
+        0,
+        None,
+        "Waiting for the invitation to go first.",
+    )
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("invited_before", "state", "reason"),
+    [
+        (timedelta(minutes=16), "sent", ""),
+        (
+            timedelta(minutes=14),
+            "skipped",
+            "The member was sent this meeting's invitation or an update minutes before; "
+            "a reminder would repeat it.",
+        ),
+    ],
+    ids=["16-minutes-before", "14-minutes-before"],
+)
+def test_a_reminder_right_after_the_invitation_is_skipped_as_a_repeat(
+    clock, invited_before, state, reason
+):
+    user = member()
+    meeting = east()
+    clock.move_to(HOUR_BEFORE - invited_before - SETTLE)
+    answer_now(user, meeting, "yes")
+    clock.shift(SETTLE)
+    send(the(Delivery.Kind.INVITE, user))
+    clock.move_to(HOUR_BEFORE)
+    plan.plan_deliveries()
+
+    reminder_state = send(the(Delivery.Kind.REMINDER_HOUR, user))
+
+    assert (reminder_state, the(Delivery.Kind.REMINDER_HOUR, user).last_error) == (state, reason)
+    assert len(mail.outbox) == (2 if state == "sent" else 1)
 
 
 # --- a message that cannot be built (issue 8, fault 3) -----------------------------------
@@ -359,7 +442,7 @@ def test_after_an_outage_a_late_day_before_reminder_is_skipped_and_the_hour_one_
     clock,
 ):
     user = member()
-    answer(user, east(), "yes")
+    sent_invite(user, east())
 
     clock.move_to(START - timedelta(hours=2))  # beat and workers were down for 22 hours
     plan.plan_deliveries()
@@ -373,12 +456,12 @@ def test_after_an_outage_a_late_day_before_reminder_is_skipped_and_the_hour_one_
         "Too late to be useful: the meeting starts in 2 h 00 min, "
         "less than half of the 24 h 00 min this reminder gives."
     )
-    assert [message.subject for message in mail.outbox][-1].startswith("Today")
+    assert mail.outbox[-1].subject == "Reminder: starts in 40 minutes — CoP-F East, 14:00 UTC"
 
 
 def test_a_day_before_reminder_a_few_hours_late_still_goes(clock):
     user = member()
-    answer(user, east(), "yes")
+    sent_invite(user, east())
 
     clock.move_to(DAY_BEFORE + timedelta(hours=6))
     plan.plan_deliveries()
@@ -388,7 +471,7 @@ def test_a_day_before_reminder_a_few_hours_late_still_goes(clock):
 
 def test_an_hour_before_reminder_with_under_half_an_hour_left_is_skipped(clock):
     user = member()
-    answer(user, east(), "yes")
+    sent_invite(user, east())
 
     clock.move_to(START - timedelta(minutes=20))
     plan.plan_deliveries()
