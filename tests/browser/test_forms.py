@@ -214,6 +214,13 @@ def answer_a_meeting(visitor: Visitor, form: FoundForm) -> None:
     page, member = visitor.page, visitor.member
     meeting_id = resolve(form.action).kwargs["pk"]
     rsvp_form = form_on(page, form)
+    choices = rsvp_form.locator("button[name=response]")
+    if choices.count() == 1:
+        # The page an answer link leads a member to: one button for the answer they chose.
+        answer = choices.get_attribute("value")
+        submit(page, form, choices)
+        assert Rsvp.objects.get(user=member, meeting_id=meeting_id).response == answer
+        return
     current = Rsvp.objects.filter(user=member, meeting_id=meeting_id).first()
     answer = "yes" if current is None or current.response != "yes" else "maybe"
     button = rsvp_form.locator(f"button[name=response][value={answer}]")
@@ -465,6 +472,8 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
         ("/", "/"),
         ("/series/<slug>/", "/series/cop-f-east/"),
         ("/meetings/<id>/", east_meeting.get_absolute_url()),
+        ("/meetings/<id>/rsvp/<answer>/", f"{east_meeting.get_absolute_url()}rsvp/maybe/"),
+        ("/calendar/<year>/<month>/", "/calendar/2030/1/"),
         ("/me/", "/me/"),
         ("/rsvp/<token>/", answer_link),
         ("/unsubscribe/<token>/", unsubscribe_link),
@@ -511,6 +520,9 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
             ("/accounts/logout/", "account_logout"),
             ("/me/delete/", "account_logout"),
             ("/me/delete/", "members:delete_account"),
+            ("/meetings/<id>/rsvp/<answer>/", "account_logout"),
+            ("/meetings/<id>/rsvp/<answer>/", "members:rsvp"),
+            ("/calendar/<year>/<month>/", "account_logout"),
         ]
     )
 
@@ -567,6 +579,7 @@ def test_a_visitor_can_send_every_form_on_every_page_open_to_them(
         ("/", "/"),
         ("/series/<slug>/", "/series/cop-f-east/"),
         ("/meetings/<id>/", east_meeting.get_absolute_url()),
+        ("/calendar/<year>/<month>/", "/calendar/2030/1/"),
         ("/rsvp/<token>/", answer_link),
         ("/unsubscribe/<token>/", unsubscribe_link),
         ("/accounts/login/", "/accounts/login/"),
@@ -584,6 +597,7 @@ def test_a_visitor_can_send_every_form_on_every_page_open_to_them(
             ("/", ZONE_PICKER),
             ("/series/<slug>/", ZONE_PICKER),
             ("/meetings/<id>/", ZONE_PICKER),
+            ("/calendar/<year>/<month>/", ZONE_PICKER),
             ("/rsvp/<token>/", ZONE_PICKER),
             ("/rsvp/<token>/", "members:rsvp_link"),
             ("/unsubscribe/<token>/", ZONE_PICKER),
