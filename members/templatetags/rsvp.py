@@ -69,6 +69,7 @@ def join_box(context: template.Context, meeting: Meeting) -> dict[str, object]:
         "answered": answered,
         "url": meeting.effective_join_url,
         "open": meeting.is_join_open(now),
+        "started": meeting.starts_at <= now,
         "opens_at": meeting.join_opens_at,
         "opens_label": _local_time(meeting.join_opens_at),
         "signed_in": request.user.is_authenticated,

@@ -758,13 +758,22 @@ class TestJoinButton:
             "Join the call</a>"
         ) in html
 
-    def test_a_member_who_said_no_gets_no_button(self, signed_in, member):
-        meeting = MeetingFactory(starts_at=NOW - timedelta(minutes=5))
+    def test_a_member_who_said_no_is_told_how_to_get_the_button(self, signed_in, member):
+        meeting = MeetingFactory(starts_at=NOW + timedelta(minutes=5))
         self.answer(member, meeting, "no")
 
         text = text_of(signed_in.get(meeting.get_absolute_url()))
 
         assert "Answer yes or maybe to get the Join button" in text
+        assert "Join the call" not in text
+
+    def test_once_started_a_member_who_said_no_is_not_asked_to_answer(self, signed_in, member):
+        meeting = MeetingFactory(starts_at=NOW - timedelta(minutes=5))
+        self.answer(member, meeting, "no")
+
+        text = text_of(signed_in.get(meeting.get_absolute_url()))
+
+        assert "The session has started: the Join button is for members who answered" in text
         assert "Join the call" not in text
 
     def test_a_series_without_a_call_link_says_so(self, signed_in, member):
