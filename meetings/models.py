@@ -4,7 +4,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 from django.urls import reverse
 
 from copf.lib.dates import is_supported_date, validate_supported_date
@@ -217,3 +219,55 @@ def organizer_permissions() -> list[str]:
 
 def default_horizon() -> timedelta:
     return timedelta(days=settings.MEETING_HORIZON_DAYS)
+
+
+# Sent when the schedule changed: right away (so this thread sees it) and again once the
+# change committed (so every thread of this process does). Receivers drop what they memoized.
+schedule_changed = Signal()
+
+
+class ScheduleVersionManager(models.Manager["ScheduleVersion"]):
+    def current(self) -> int:
+        """The version of everything a visitor can see of the schedule: one indexed read."""
+        return self.filter(pk=ScheduleVersion.ROW).values_list("value", flat=True).first() or 0
+
+    def bump(self) -> None:
+        """Move the version on, inside the caller's transaction.
+
+        Bumped in the same transaction as the change, with `value + 1` in the database, so
+        that every web process on every machine agrees on it the moment the change commits,
+        and a rolled-back change leaves it alone. (A cache key set in `on_commit` would be
+        lost if the process died between the commit and the callback, and would not move in
+        tests, which run inside one transaction.) The row stays locked until the commit:
+        callers bump after taking their other row locks, so locks are always taken in the
+        order meeting, then version.
+        """
+        if not self.filter(pk=ScheduleVersion.ROW).update(value=models.F("value") + 1):
+            self.update_or_create(pk=ScheduleVersion.ROW, defaults={"value": 1})
+        schedule_changed.send(sender=ScheduleVersion)
+        transaction.on_commit(lambda: schedule_changed.send(sender=ScheduleVersion))
+
+
+class ScheduleVersion(models.Model):
+    """One row whose value moves on every change a visitor could see: a meeting or a series
+    saved or deleted, an answer changing a count. Cached pages are keyed on it."""
+
+    ROW = 1
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    objects = ScheduleVersionManager()
+
+    def __str__(self) -> str:
+        return f"schedule version {self.value}"
+
+
+def _schedule_row_changed(**kwargs: object) -> None:
+    if not kwargs.get("raw"):
+        ScheduleVersion.objects.bump()
+
+
+# Signals rather than calls in each service: the admin and cascades save and delete too.
+for _model in (Series, Meeting):
+    post_save.connect(_schedule_row_changed, sender=_model, dispatch_uid=f"version-{_model}")
+    post_delete.connect(_schedule_row_changed, sender=_model, dispatch_uid=f"version-d{_model}")

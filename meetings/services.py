@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from copf.lib.dates import validate_supported_date
 
-from .models import Meeting, Series, default_horizon
+from .models import Meeting, ScheduleVersion, Series, default_horizon
 from .selectors import is_held
 
 CALENDAR_FIELDS = ("starts_at", "ends_at", "status", "title", "join_url")
@@ -49,9 +49,13 @@ def materialize_series(
     with transaction.atomic():
         # Lock the series row so two materializations of one series run one after the other.
         Series.objects.select_for_update().filter(pk=series.pk).first()
+        # Locked now, before anything bumps the schedule version: locks are taken in the
+        # order meeting, then version (see ScheduleVersion.objects.bump).
         existing = {
             meeting.original_start: meeting
-            for meeting in series.meetings.filter(is_extra=False, original_start__gte=now)
+            for meeting in series.meetings.filter(
+                is_extra=False, original_start__gte=now
+            ).select_for_update()
         }
         new = [
             Meeting(
@@ -67,6 +71,9 @@ def materialize_series(
         ]
         Meeting.objects.bulk_create(new, ignore_conflicts=True)
         created = len(new)
+        if new:
+            # bulk_create sends no post_save.
+            ScheduleVersion.objects.bump()
         for original_start, meeting in existing.items():
             if meeting.detached:
                 continue

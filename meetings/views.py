@@ -12,12 +12,14 @@ from django.views.decorators.http import require_safe
 from . import display, feeds, ical, selectors
 from . import month as month_grid
 from .models import Meeting, Series
+from .pagecache import cache_anonymous_page
 
 # Sessions per page of the list: with two monthly tracks, about the next five months.
 PAGE_SIZE = 10
 LAST_PAGE = 1000
 
 
+@cache_anonymous_page(query=("page",))
 def schedule(request: HttpRequest) -> HttpResponse:
     """The front page: what CoP-F is, each track's next session for this viewer, the
     coming sessions a page at a time, and this month as a grid. Later pages hold only the
@@ -79,6 +81,7 @@ def _month(*, first: date, zone: ZoneInfo) -> month_grid.Month:
     )
 
 
+@cache_anonymous_page()
 def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug)
     zone = request.viewer_timezone.zone
@@ -105,6 +108,7 @@ def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cache_anonymous_page()
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     zone = request.viewer_timezone.zone

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
-from meetings.models import Meeting, Series
+from meetings.models import Meeting, ScheduleVersion, Series
 from meetings.selectors import seats_taken
 from meetings.services import lock_meeting
 
@@ -66,6 +66,7 @@ def set_rsvp(
             rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
             rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
         promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
+        ScheduleVersion.objects.bump()  # the page shows seats taken
         messages = [plan.plan_answer(rsvp=rsvp, now=now)]
         messages += [plan.plan_promotion(rsvp=seat, now=now) for seat in promoted]
         queue.enqueue_on_commit([message.pk for message in messages if message])
@@ -119,6 +120,8 @@ def promote_waitlist(*, meeting: Meeting, now: datetime | None = None) -> list[R
         rsvp.save(update_fields=["waitlisted_at", "promoted_at", "updated_at"])
         promoted.append(rsvp)
         logger.info("Promoted %s from the waitlist of meeting %s", rsvp.user_id, meeting.pk)
+    if promoted:
+        ScheduleVersion.objects.bump()
     return promoted
 
 
@@ -183,6 +186,8 @@ def delete_account(*, user: User) -> None:
         for meeting in Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"):
             for seat in promote_waitlist(meeting=lock_meeting(meeting)):
                 promotions.append(plan.plan_promotion(rsvp=seat))
+        # Their answers are gone from the counts; bumped last, after the meeting locks.
+        ScheduleVersion.objects.bump()
         queue.enqueue_on_commit([message.pk for message in promotions if message])
 
 

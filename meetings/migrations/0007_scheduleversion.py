@@ -1,0 +1,27 @@
+from django.db import migrations, models
+
+
+def create_row(apps, schema_editor):
+    apps.get_model("meetings", "ScheduleVersion").objects.get_or_create(pk=1)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("meetings", "0006_cancellation_message"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="ScheduleVersion",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.PositiveBigIntegerField(default=0)),
+            ],
+        ),
+        migrations.RunPython(create_row, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,223 @@
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings import services
+from meetings.models import Meeting, ScheduleVersion
+from members import services as member_services
+from tests.factories import SeriesFactory, UserFactory
+from tests.meetings.test_views import text_of
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def east(db):
+    series = SeriesFactory(slug="cop-f-east", name="CoP-F East", start_time=time(14, 0), capacity=5)
+    services.materialize_series(series=series)
+    return series
+
+
+def next_meeting(series) -> Meeting:
+    return series.meetings.filter(starts_at__gt=NOW).order_by("starts_at").first()
+
+
+def rendered(client, path: str) -> tuple[str, int]:
+    """The page's text and how many templates rendered it (0 when it came from the cache)."""
+    response = client.get(path)
+    assert response.status_code == 200
+    return text_of(response), len(response.templates)
+
+
+class TestVersion:
+    def test_moves_when_a_meeting_is_saved_and_when_it_is_deleted(self, east):
+        before = ScheduleVersion.objects.current()
+        meeting = next_meeting(east)
+        meeting.save()
+        assert ScheduleVersion.objects.current() == before + 1
+        meeting.delete()
+        assert ScheduleVersion.objects.current() == before + 2
+
+    def test_moves_when_materializing_creates_meetings_in_bulk(self, db):
+        series = SeriesFactory()
+        before = ScheduleVersion.objects.current()
+        services.materialize_series(series=series)  # the series itself is not saved here
+        assert ScheduleVersion.objects.current() == before + 1
+
+    def test_stays_when_materializing_changes_nothing(self, east):
+        before = ScheduleVersion.objects.current()
+        services.materialize_series(series=east)
+        assert ScheduleVersion.objects.current() == before
+
+    def test_moves_when_an_answer_changes_and_not_when_it_is_repeated(self, east):
+        member, meeting = UserFactory(), next_meeting(east)
+        before = ScheduleVersion.objects.current()
+        member_services.set_rsvp(user=member, meeting=meeting, response="yes")
+        assert ScheduleVersion.objects.current() == before + 1
+        member_services.set_rsvp(user=member, meeting=meeting, response="yes")
+        assert ScheduleVersion.objects.current() == before + 1
+
+    def test_moves_when_an_account_with_answers_is_deleted(self, east):
+        member = UserFactory()
+        member_services.set_rsvp(user=member, meeting=next_meeting(east), response="yes")
+        before = ScheduleVersion.objects.current()
+        member_services.delete_account(user=member)
+        assert ScheduleVersion.objects.current() > before
+
+    def test_reads_zero_before_the_row_exists_and_one_after_the_first_bump(self, db):
+        ScheduleVersion.objects.all().delete()
+        assert ScheduleVersion.objects.current() == 0
+        ScheduleVersion.objects.bump()
+        assert ScheduleVersion.objects.current() == 1
+
+
+class TestCachedPages:
+    def test_a_second_anonymous_visit_is_served_from_the_cache_with_two_queries(
+        self, client, east, django_assert_num_queries
+    ):
+        first, templates = rendered(client, "/?tz=Europe/Lisbon")
+        assert templates > 0
+
+        with django_assert_num_queries(2):  # the version and the cache entry
+            response = client.get("/?tz=Europe/Lisbon")
+
+        assert response.templates == []
+        assert text_of(response) == first
+
+    @pytest.mark.parametrize("path", ["/series/cop-f-east/", "meeting"])
+    def test_series_and_meeting_pages_are_cached_too(self, client, east, path):
+        if path == "meeting":
+            path = next_meeting(east).get_absolute_url()
+        first, _ = rendered(client, path)
+        again, templates = rendered(client, path)
+        assert (again, templates) == (first, 0)
+
+    def test_each_zone_and_each_page_of_the_list_gets_its_own_entry(self, client, east):
+        lisbon, _ = rendered(client, "/?tz=Europe/Lisbon")
+        tokyo, templates = rendered(client, "/?tz=Asia/Tokyo")
+        assert templates > 0
+        assert "Times are shown in Asia/Tokyo" in tokyo
+        assert "Times are shown in Europe/Lisbon" in lisbon
+        _, templates = rendered(client, "/?tz=Europe/Lisbon&page=2")
+        assert templates > 0
+
+    def test_a_query_value_the_page_does_not_read_shares_the_entry(self, client, east):
+        rendered(client, "/?tz=Europe/Lisbon")
+        _, templates = rendered(client, "/?tz=Europe/Lisbon&utm_source=newsletter")
+        assert templates == 0
+
+    def test_a_refused_zone_name_is_not_served_the_page_of_the_default_zone(self, client, east):
+        rendered(client, "/")
+        text, templates = rendered(client, "/?tz=Mars/Olympus")
+        assert templates > 0
+        assert "We don’t know the time zone “Mars/Olympus”" in text
+
+    def test_the_next_minute_renders_again_so_relative_times_stay_right(
+        self, client, east, frozen_now
+    ):
+        rendered(client, "/")
+        frozen_now.shift(timedelta(seconds=59))
+        assert rendered(client, "/")[1] == 0
+        frozen_now.shift(timedelta(seconds=1))
+        assert rendered(client, "/")[1] > 0
+
+    def test_signed_in_members_are_never_served_a_cached_page(self, client, east):
+        rendered(client, "/")
+        member = UserFactory(display_name="Ana")
+        client.force_login(member)
+        text, templates = rendered(client, "/")
+        assert templates > 0
+        assert "Ana" in text
+
+    def test_a_page_with_a_waiting_message_is_rendered_and_shows_it(self, client, east, rf):
+        rendered(client, "/")
+        storage = CookieStorage(rf.get("/"))
+        storage.add(constants.INFO, "You have signed out.")
+        response = client.get("/")  # cached page exists, but no message cookie yet
+        assert response.templates == []
+        client.cookies["messages"] = storage._encode(storage._queued_messages)
+        response = client.get("/")
+        assert response.templates != []
+        assert "You have signed out." in text_of(response)
+        assert response.cookies["messages"].value == ""  # shown, so cleared
+
+    def test_a_page_rendered_with_a_message_is_not_stored(self, client, east, rf):
+        storage = CookieStorage(rf.get("/"))
+        storage.add(constants.INFO, "You have signed out.")
+        client.cookies["messages"] = storage._encode(storage._queued_messages)
+        assert "You have signed out." in text_of(client.get("/"))
+        del client.cookies["messages"]
+        text, templates = rendered(client, "/")
+        assert templates > 0
+        assert "You have signed out." not in text
+
+    def test_a_page_that_is_not_there_is_not_cached(self, client, east):
+        assert client.get("/series/nobody/").status_code == 404
+        assert client.get("/?page=999").status_code == 404
+
+
+class TestEveryChangeShowsOnTheNextRequest:
+    """Each kind of change a visitor could see, with the page cached just before it."""
+
+    def test_a_moved_meeting(self, client, east):
+        meeting = next_meeting(east)
+        path = meeting.get_absolute_url()
+        assert "14:00" in rendered(client, path)[0]
+        services.move_meeting(meeting=meeting, starts_at=meeting.starts_at + timedelta(hours=2))
+        text, templates = rendered(client, path)
+        assert templates > 0
+        assert "16:00" in text
+
+    def test_a_cancelled_meeting(self, client, east):
+        meeting = next_meeting(east)
+        before, _ = rendered(client, "/")
+        services.cancel_meeting(meeting=meeting, message="No host")
+        after, templates = rendered(client, "/")
+        assert templates > 0
+        assert after.count("Cancelled") == before.count("Cancelled") + 1
+
+    def test_an_extra_meeting(self, client, east):
+        assert "Harvest party" not in rendered(client, "/")[0]
+        services.schedule_extra_meeting(
+            title="Harvest party", starts_at=NOW + timedelta(days=1), series=east
+        )
+        assert "Harvest party" in rendered(client, "/")[0]
+
+    def test_a_series_edit(self, client, east):
+        assert "CoP-F Orient" not in rendered(client, "/series/cop-f-east/")[0]
+        east.name = "CoP-F Orient"
+        east.save()
+        assert "CoP-F Orient" in rendered(client, "/series/cop-f-east/")[0]
+
+    def test_an_answer_changing_the_seat_count(self, client, east):
+        meeting = next_meeting(east)
+        before, _ = rendered(client, "/")
+        assert "0 coming" in before
+        member_services.set_rsvp(user=UserFactory(), meeting=meeting, response="yes")
+        assert "1 coming" in rendered(client, "/")[0]
+
+    def test_a_deleted_account_giving_back_its_seat(self, client, east):
+        member = UserFactory()
+        member_services.set_rsvp(user=member, meeting=next_meeting(east), response="yes")
+        assert "1 coming" in rendered(client, "/")[0]
+        member_services.delete_account(user=member)
+        assert "0 coming" in rendered(client, "/")[0]
+
+
+def test_a_cached_front_page_reads_the_version_before_the_cache_entry(client, east):
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert "meetings_scheduleversion" in queries.captured_queries[0]["sql"]
+    assert "copf_cache" in queries.captured_queries[1]["sql"]
