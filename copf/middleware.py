@@ -1,6 +1,7 @@
 """Request hygiene at the edge, private pages, and the viewer's time zone."""
 
 import codecs
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.log import log_response
 
 from copf.lib.client_address import client_address
 from copf.lib.timezones import canonical_timezone_name
+from meetings.views import calendar_feed
 
 TZ_COOKIE = "tz"
 TZ_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
@@ -239,6 +241,37 @@ def has_nul(data: QueryDict) -> bool:
     return any(
         "\x00" in key or any("\x00" in value for value in values) for key, values in data.lists()
     )
+
+
+class PublicFeedMiddleware:
+    """Answer the public feeds (`/calendar.ics`, `/series/<slug>/calendar.ics`) here, before
+    sessions, CSRF, messages, authentication and the per-request CSP work.
+
+    Calendar apps poll these all day and they need none of that: they are the same for
+    everyone and take no input but the conditional headers. It sits after
+    RequestGuardMiddleware, whose baseline headers (a CSP string built once, nosniff,
+    frame and referrer policies) every answer still gets, and after SecurityMiddleware,
+    so the HTTPS redirect and HSTS still apply. Anything else (another method, an
+    unknown series) goes down the usual path.
+    """
+
+    ALL = "/calendar.ics"
+    SERIES = re.compile(r"^/series/(?P<slug>[-a-zA-Z0-9_]+)/calendar\.ics\Z")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            path = request.path_info
+            if path == self.ALL:
+                return calendar_feed(request)
+            if path.endswith(".ics") and (match := self.SERIES.match(path)):
+                try:
+                    return calendar_feed(request, slug=match["slug"])
+                except Http404:
+                    pass
+        return self.get_response(request)
 
 
 class PrivatePagesMiddleware:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "copf.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "copf.middleware.PublicFeedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

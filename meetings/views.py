@@ -129,8 +129,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def calendar_feed(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    series = get_object_or_404(Series, slug=slug) if slug else None
-    version = selectors.public_feed_version(series=series)
+    known = feeds.public_feeds.get(("public", slug), lambda: _public_feed(slug))
+    if known is None:
+        raise Http404(_("There is no such series."))
+    series, version = known
     name = f"CoP-F: {series.name}" if series else "CoP-F meetings"
 
     def build() -> bytes:
@@ -143,6 +145,13 @@ def calendar_feed(request: HttpRequest, slug: str | None = None) -> HttpResponse
         last_modified=version.last_modified,
         build=build,
     )
+
+
+def _public_feed(slug: str | None) -> tuple[Series | None, selectors.FeedVersion] | None:
+    series = Series.objects.filter(slug=slug).first() if slug else None
+    if slug and series is None:
+        return None
+    return series, selectors.public_feed_version(series=series)
 
 
 @require_safe

@@ -1,5 +1,6 @@
 import pytest
 
+from meetings.feeds import public_feeds
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 
@@ -41,3 +42,11 @@ def published_deliveries(monkeypatch):
 
     monkeypatch.setattr("copf.lib.broker.publish", record)
     return published
+
+
+@pytest.fixture(autouse=True)
+def fresh_feed_memo():
+    """The per-process memo of feed versions outlives a test's rolled-back database."""
+    public_feeds.clear()
+    yield
+    public_feeds.clear()
