@@ -1,0 +1,266 @@
+"""How fast are the front page and the feeds next to bare Django? Run as
+`.venv/bin/python bench/pages.py`.
+
+Builds a throwaway SQLite database under var/bench/ with the seeded CoP-F data
+(`seed_copf`), and serves it twice with gunicorn (`-w 2`, sync workers, the project's
+gunicorn.conf.py, DEBUG off) on free loopback ports: the app itself, and bench/hello.py, a
+Django view that says hello on the same settings. Then, in turns, so that a burst of load
+elsewhere hits every path alike:
+
+  (0) GET /                                  bare Django "hello" (the baseline)
+  (a) GET /?tz=Europe/Lisbon                 anonymous front page
+  (b) GET /calendar.ics                      unchanged feed, 200
+  (c) GET /calendar.ics If-None-Match        unchanged feed, 304
+
+each from CONNECTIONS threads on keep-alive http.client connections (gunicorn's sync
+workers close them after each answer; http.client reopens). It prints requests/s and the
+ratio of each to (0). Everything it starts or creates is stopped and removed at the end.
+"""
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+REQUESTS = 4000  # per path, over all rounds
+CONNECTIONS = 8
+ROUNDS = 4
+WARMUP = 40
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def add(self, other: "Result") -> "Result":
+        statuses = dict(self.statuses)
+        for status, count in other.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return Result(
+            self.name,
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            statuses,
+            self.latencies + other.latencies,
+        )
+
+    def line(self, baseline: "Result") -> str:
+        statuses = ", ".join(f"{code}×{count}" for code, count in sorted(self.statuses.items()))
+        median_ms = statistics.median(self.latencies) * 1000
+        return (
+            f"{self.name:<40} {self.rate:7.0f} req/s  {self.rate / baseline.rate:5.2f}×  "
+            f"median {median_ms:6.2f} ms  [{statuses}]"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_database(workdir: Path) -> dict[str, str]:
+    """Migrate a fresh SQLite file and seed CoP-F East and West."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copf.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    }
+    for variable in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"):
+        os.environ[variable] = env[variable]
+    subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "migrate", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    # DEBUG off serves the page's assets from the manifest that collectstatic writes.
+    subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "seed_copf"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return env
+
+
+def start_gunicorn(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    server_env = {**env, "SITE_URL": f"http://127.0.0.1:{port}"}
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                app,
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_up(port: int, path: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer in time")
+
+
+def get(
+    connection: http.client.HTTPConnection, path: str, headers: dict[str, str]
+) -> tuple[int, bytes, dict[str, str]]:
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    return response.status, body, dict(response.getheaders())
+
+
+def hammer(name: str, port: int, path: str, headers: dict[str, str], requests: int) -> Result:
+    """`requests` requests from CONNECTIONS threads, each on its own connection."""
+    per_thread = requests // CONNECTIONS
+    latencies: list[list[float]] = [[] for _ in range(CONNECTIONS)]
+    statuses: list[dict[int, int]] = [{} for _ in range(CONNECTIONS)]
+    start = threading.Barrier(CONNECTIONS + 1)
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(WARMUP // CONNECTIONS):
+            get(connection, path, headers)
+        start.wait()
+        for _ in range(per_thread):
+            began = time.perf_counter()
+            status, _, _ = get(connection, path, headers)
+            latencies[index].append(time.perf_counter() - began)
+            statuses[index][status] = statuses[index].get(status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    merged: dict[int, int] = {}
+    for counts in statuses:
+        for status, count in counts.items():
+            merged[status] = merged.get(status, 0) + count
+    return Result(
+        name, per_thread * CONNECTIONS, seconds, merged, [t for one in latencies for t in one]
+    )
+
+
+def stop(server: subprocess.Popen | None) -> None:
+    if server is None or server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def main() -> None:
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="pages-", dir=ROOT / "var" / "bench"))
+    app = hello = None
+    try:
+        began = time.perf_counter()
+        env = prepare_database(workdir)
+        print(f"set-up: migrated and seeded CoP-F in {time.perf_counter() - began:.1f} s")
+        app_port, hello_port = free_port(), free_port()
+        app = start_gunicorn("copf.wsgi:application", env, app_port, workdir / "app.log")
+        hello = start_gunicorn("bench.hello:application", env, hello_port, workdir / "hello.log")
+        wait_until_up(app_port, "/robots.txt", app)
+        wait_until_up(hello_port, "/", hello)
+
+        probe = http.client.HTTPConnection("127.0.0.1", app_port, timeout=10)
+        status, body, headers = get(probe, "/calendar.ics", {})
+        assert status == 200, status
+        etag = headers["ETag"]
+        status, page, _ = get(probe, "/?tz=Europe/Lisbon", {})
+        assert status == 200 and b"Europe/Lisbon" in page, status
+        probe.close()
+        print(
+            f"front page {len(page):,} bytes; feed {body.count(b'BEGIN:VEVENT')} events, "
+            f"{len(body):,} bytes"
+        )
+        print(
+            f"{REQUESTS} requests per path from {CONNECTIONS} connections, in {ROUNDS} "
+            f"rounds taking turns; gunicorn -w 2 (sync), DEBUG off, SQLite, Python "
+            f"{sys.version.split()[0]}"
+        )
+
+        scenarios = [
+            ("(0) GET / bare Django hello", hello_port, "/", {}),
+            ("(a) GET /?tz=Europe/Lisbon anonymous", app_port, "/?tz=Europe/Lisbon", {}),
+            ("(b) GET /calendar.ics (200)", app_port, "/calendar.ics", {}),
+            ("(c) GET /calendar.ics (304)", app_port, "/calendar.ics", {"If-None-Match": etag}),
+        ]
+        totals: dict[str, Result] = {}
+        for _ in range(ROUNDS):
+            for name, port, path, request_headers in scenarios:
+                result = hammer(name, port, path, request_headers, REQUESTS // ROUNDS)
+                totals[name] = totals[name].add(result) if name in totals else result
+        baseline = totals[scenarios[0][0]]
+        print(f"{'path':<40} {'rate':>13}  ratio to (0)")
+        for result in totals.values():
+            print(result.line(baseline))
+    finally:
+        stop(app)
+        stop(hello)
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
