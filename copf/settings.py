@@ -184,6 +184,13 @@ CACHES = {
     },
     # Rendered calendars, keyed on their ETag: a stale entry is never served, so each
     # process may keep its own.
+    # This process's copies of cached pages, keyed on the schedule version like the shared
+    # entries (meetings/pagecache.py): about 50 kB each.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "copf-pages",
+        "OPTIONS": {"MAX_ENTRIES": 300},
+    },
     "feeds": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "copf-feeds",

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 
 from meetings.feeds import public_feeds
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -46,7 +47,10 @@ def published_deliveries(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def fresh_feed_memo():
-    """The per-process memo of feed versions outlives a test's rolled-back database."""
+    """The per-process memo of feed versions and the per-process page copies outlive a
+    test's rolled-back database."""
     public_feeds.clear()
+    caches["pages"].clear()
     yield
     public_feeds.clear()
+    caches["pages"].clear()

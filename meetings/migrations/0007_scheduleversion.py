@@ -1,8 +1,13 @@
+import time
+
 from django.db import migrations, models
 
 
 def create_row(apps, schema_editor):
-    apps.get_model("meetings", "ScheduleVersion").objects.get_or_create(pk=1)
+    # From the clock, as ScheduleVersion.objects does for a missing row.
+    apps.get_model("meetings", "ScheduleVersion").objects.get_or_create(
+        pk=1, defaults={"value": time.time_ns() // 1000}
+    )
 
 
 class Migration(migrations.Migration):
