@@ -66,6 +66,7 @@ SETTLE = timedelta(seconds=1)
 # A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
 DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
 State = Delivery.State
+SINGLE_TASK, CHUNK_TASK = delivery_queue.SEND_TASK, delivery_queue.SEND_CHUNK_TASK
 
 
 def wait_until(check: Callable[[], object], *, what: str, timeout: float = DEADLINE) -> object:
@@ -161,19 +162,24 @@ def current(app: Celery) -> Iterator[Celery]:
 
 @dataclass
 class TaskLog:
-    """What the worker did with `members.send_delivery`: results and retries."""
+    """What the worker did with `members.send_delivery` and with chunks
+    (`members.send_deliveries`): the result for each message, and retries."""
 
     results: list[object] = field(default_factory=list)
     retries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_postrun(self, sender=None, retval=None, state=None, **kwargs) -> None:
-        if sender is not None and sender.name == "members.send_delivery" and state == "SUCCESS":
-            with self.lock:
+        if sender is None or state != "SUCCESS":
+            return
+        with self.lock:
+            if sender.name == SINGLE_TASK:
                 self.results.append(retval)
+            elif sender.name == CHUNK_TASK:
+                self.results.extend(retval)
 
     def on_retry(self, sender=None, **kwargs) -> None:
-        if sender is not None and sender.name == "members.send_delivery":
+        if sender is not None and sender.name in {SINGLE_TASK, CHUNK_TASK}:
             with self.lock:
                 self.retries += 1
 
