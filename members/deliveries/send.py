@@ -16,6 +16,7 @@
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,6 +52,10 @@ REMINDER_AFTER_INVITE = timedelta(minutes=15)
 PAUSED = "paused"
 NOT_CLAIMED = "not claimed"
 RETRY = "retry"
+PUT_BACK = "put back"
+# A chunk still sending after this gives the rest back to the sweep, well before the task's
+# soft time limit (CELERY_TASK_SOFT_TIME_LIMIT) would cut it off mid-message.
+CHUNK_BUDGET = timedelta(seconds=60)
 HELD = "held"
 # What `skip_reason` says of a reminder that must wait, not be skipped.
 WAITING_FOR_INVITATION = "Waiting for the invitation to go first."
@@ -98,6 +103,7 @@ def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> Ch
     does not hold up the others. Only the server refusing us stops the chunk; the rest of
     it goes back to pending for the first sweep after the pause.
     """
+    pinned = now is not None
     now = now or timezone.now()
     result = ChunkResult(outcomes=dict.fromkeys(delivery_ids, NOT_CLAIMED))
     status = outage.current_status()
@@ -109,9 +115,18 @@ def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> Ch
     claimed = claim_chunk(delivery_ids, now=now)
     failing = status.is_failing
     parts = render.SharedParts()
+    deadline = time.monotonic() + CHUNK_BUDGET.total_seconds()
     for index, (delivery, answer) in enumerate(claimed):
+        if time.monotonic() > deadline:
+            rest = [pending.pk for pending, _ in claimed[index:]]
+            _give_back(rest, now=now)
+            result.outcomes.update(dict.fromkeys(rest, PUT_BACK))
+            logger.warning("A chunk ran out of time; %s messages left to the sweep", len(rest))
+            break
+        # Checked and stamped when its turn comes, not when the chunk was claimed.
+        at = now if pinned else timezone.now()
         try:
-            outcome = _deliver_claimed(delivery, now=now, preloaded=answer, parts=parts)
+            outcome = _deliver_claimed(delivery, now=at, preloaded=answer, parts=parts)
         except TransientFailure as failure:
             result.retries[delivery.pk] = failure
             outcome = RETRY
@@ -126,6 +141,14 @@ def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> Ch
             outage.record_success()
             failing = False
     return result
+
+
+def _give_back(delivery_ids: list[int], *, now: datetime) -> None:
+    """Back to pending and unqueued, the attempts their claims counted given back: the next
+    sweep hands them out again."""
+    Delivery.objects.filter(pk__in=delivery_ids, state=State.SENDING).update(
+        state=State.PENDING, attempts=F("attempts") - 1, enqueued_at=None, updated_at=now
+    )
 
 
 def _deliver_claimed(

@@ -683,3 +683,17 @@ def test_reminders_in_a_chunk_look_up_the_meeting_before_theirs_once(clock, monk
         ["ben@example.org"],
         ["chen@example.org"],
     ]
+
+
+def test_a_chunk_out_of_time_gives_the_rest_back_to_the_sweep_with_their_attempts(
+    clock, monkeypatch
+):
+    asha, ben = invites_for("Asha", "Ben")
+    monkeypatch.setattr(sender, "CHUNK_BUDGET", timedelta(seconds=-1))
+
+    result = sender.deliver_chunk([asha.pk, ben.pk])
+
+    assert result.outcomes == {asha.pk: "put back", ben.pk: "put back"}
+    assert rows([asha, ben]) == [("pending", 0, ""), ("pending", 0, "")]
+    assert mail.outbox == []
+    assert sweep.sweep().due == [asha.pk, ben.pk]
