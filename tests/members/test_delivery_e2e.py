@@ -747,6 +747,17 @@ class StallingHandler:
         return "451 4.4.2 Connection lost before the message was accepted"
 
 
+# The worker runs on this process's clock (a test may run it days ahead): `celery` started
+# with time-machine travelling to the instant given, ticking from there.
+WORKER_ON_OUR_CLOCK = """
+import sys, time_machine
+time_machine.travel(float(sys.argv.pop(1)), tick=True).start()
+from celery.__main__ import main
+sys.argv[0] = "celery"
+sys.exit(main())
+"""
+
+
 class WorkerProcess:
     """`celery -A copf worker`, a process of its own (in its own session, so that kill -9
     takes the worker and nothing else), on this test's database, broker queue and sink."""
@@ -759,7 +770,10 @@ class WorkerProcess:
         self.log.unlink(missing_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 (a fixed argument list)
             [
-                str(Path(sys.executable).parent / "celery"),
+                sys.executable,
+                "-c",
+                WORKER_ON_OUR_CLOCK,
+                str(timezone.now().timestamp()),
                 *("-A", "copf", "worker", "--pool", "solo", "--concurrency", "1"),
                 *("--queues", self.queue, "--hostname", f"e2e-{uuid.uuid4().hex[:8]}@%h"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
