@@ -1,17 +1,20 @@
-"""How fast do reminders go out? Run as `.venv/bin/python bench/reminders.py [--members 5000]`.
+"""How fast do reminders go out? Run as `.venv/bin/python bench/reminders.py [--members 5000]`
+(`--members 20000` for the large run, `--database postgres` for PostgreSQL).
 
 N members all answered yes to one meeting that starts in an hour, so the hour-before reminder
 is due now. One sweep plans and enqueues the N reminders (as the beat would), and real
 Celery workers (`celery -A copf worker --concurrency 1`, subprocesses, first ONE then TWO)
-render and send them over SMTP to a sink on loopback. For each run it prints the time from
-due until the sink holds all N, the rate, and how late the first and last reminder arrived.
-Beside it, the ceiling: plain `smtplib` (in a separate process) sending the very same
-messages, as the sink received them, to the same sink.
+render and send them over SMTP to a sink on loopback. The sweep hands them out in chunks
+(`queue.CHUNK_SIZE` ids a task), each claimed, loaded and sent over one SMTP connection.
+For each run it prints the time from due until the sink holds all N, the rate, and how late
+the first and last reminder arrived. Beside it, the ceiling: plain `smtplib` (in a separate
+process) sending the very same messages, as the sink received them, to the same sink.
 
 Everything is throwaway and on loopback: a SQLite file under var/bench/ (or, with
-`--database postgres`, a PostgreSQL database `copf_bench`), the broker on Redis DB 12 with a
-queue of its own, and the sink in this process. Every run has a deadline, and everything
-started or created is stopped and removed at the end.
+`--database postgres`, a PostgreSQL database `copf_bench`, or the one `--postgres-name`
+names), the broker on Redis DB 12 with a queue of its own, and the sink in this process.
+Every run has a deadline, and everything started or created is stopped and removed at the
+end.
 """
 
 import argparse
@@ -35,7 +38,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 WORKDIR = ROOT / "var" / "bench"
 BROKER = "redis://127.0.0.1:6379/12"
 POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-POSTGRES_BENCH = "postgres://postgres@127.0.0.1:5432/copf_bench"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 ZONES = ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York", "Australia/Sydney"]
 WORKER_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 30.0
@@ -52,6 +55,7 @@ class Run:
     last_late: float | None = None
     sweep_seconds: float | None = None
     publish_seconds: float | None = None
+    tasks: int = 0
 
     @property
     def rate(self) -> float:
@@ -68,7 +72,7 @@ class Run:
 def environment(args: argparse.Namespace, *, smtp_port: int) -> dict[str, str]:
     """The environment this process and the workers share: same database, broker, mail."""
     if args.database == "postgres":
-        database_url = POSTGRES_BENCH
+        database_url = f"{POSTGRES_SERVER}/{args.postgres_name}"
     else:
         database_url = f"sqlite:///{WORKDIR / f'reminders-{os.getpid()}.sqlite3'}"
     return {
@@ -83,19 +87,23 @@ def environment(args: argparse.Namespace, *, smtp_port: int) -> dict[str, str]:
     }
 
 
-def create_postgres_database() -> None:
+def create_postgres_database(name: str) -> None:
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS copf_bench")
-        admin.execute("CREATE DATABASE copf_bench")
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def drop_postgres_database() -> None:
+def drop_postgres_database(name: str) -> None:
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS copf_bench WITH (FORCE)")
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def setup_django(env: dict[str, str], queue: str) -> None:
@@ -232,11 +240,13 @@ def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> 
     )
     due = due_at.timestamp()
     publishing = []
+    tasks = []
 
     def enqueue(delivery_ids: list[int]) -> None:
         began = time.perf_counter()
         queue.enqueue(delivery_ids)
         publishing.append(time.perf_counter() - began)
+        tasks.append(len(queue.chunks(list(delivery_ids))))
 
     swept = time.time()
     enqueued = 0
@@ -263,6 +273,7 @@ def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> 
         last_late=max(arrivals) - due if arrivals else None,
         sweep_seconds=sweep_seconds,
         publish_seconds=sum(publishing),
+        tasks=sum(tasks),
     )
 
 
@@ -346,11 +357,12 @@ def report(runs: list[Run], ceilings: list[Run], render: float) -> None:
         )
     print(f"{'render only (build_message, this process)':40} {'':11} {'':11} {render:8.1f}/s")
     if len(runs) >= 2 and runs[0].rate:
+        # Close to twice needs a CPU for each worker besides the sink and the database.
         print(f"\ntwo workers vs one: {runs[1].rate / runs[0].rate:.2f}×")
     for run in runs:
         print(
             f"{run.label}: the sweep took {run.sweep_seconds:.2f} s, of which publishing "
-            f"{run.expected} tasks to Redis {run.publish_seconds:.2f} s"
+            f"{run.expected} ids in {run.tasks} tasks to Redis {run.publish_seconds:.2f} s"
         )
 
 
@@ -358,6 +370,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--postgres-name",
+        default="copf_bench",
+        help="The throwaway PostgreSQL database (created, then dropped) with --database postgres.",
+    )
     parser.add_argument(
         "--timeout", type=float, default=900, help="Seconds each run may take at most."
     )
@@ -372,7 +389,7 @@ def main() -> int:
     with SmtpSink() as sink:
         env = environment(args, smtp_port=sink.port)
         if args.database == "postgres":
-            create_postgres_database()
+            create_postgres_database(args.postgres_name)
         try:
             setup_django(env, queue)
             from django.db import connections
@@ -430,7 +447,7 @@ def main() -> int:
 
                 connections.close_all()
             if args.database == "postgres":
-                drop_postgres_database()
+                drop_postgres_database(args.postgres_name)
             else:
                 database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
                 for suffix in ("", "-wal", "-shm"):

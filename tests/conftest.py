@@ -38,8 +38,9 @@ def published_deliveries(monkeypatch):
     published: list[int] = []
 
     def record(task_name: str, calls: list[list[object]]) -> None:
-        assert task_name == "members.send_delivery"
-        published.extend(args[0] for args in calls)
+        assert task_name in {"members.send_delivery", "members.send_deliveries"}
+        for args in calls:
+            published.extend(args[0] if isinstance(args[0], list) else [args[0]])
 
     monkeypatch.setattr("copf.lib.broker.publish", record)
     return published

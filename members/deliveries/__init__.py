@@ -5,9 +5,11 @@
                 sequence
     sweep.py    the periodic job: plan, give up on spent rows, enqueue what is due
     queue.py    hand row ids to the workers after commit, by task name
-    send.py     a worker claims one row, checks it still stands, renders and sends it
+    send.py     a worker claims a chunk of rows (or one) in one UPDATE, checks each still
+                stands, renders and sends it over one SMTP connection
     render.py   the e-mail in the member's zone, with its iCalendar REQUEST or CANCEL
     outage.py   pause sending while the mail server itself refuses us
 
-`members/tasks.py` is the thin Celery face of `send.deliver` and `sweep.send_due`.
+`members/tasks.py` is the thin Celery face of `send.deliver_chunk`, `send.deliver` and
+`sweep.send_due`.
 """

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
@@ -34,7 +35,56 @@ def snapshot_of(meeting: Meeting) -> dict[str, object]:
     }
 
 
-def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
+class MeetingParts:
+    """What a message says of a meeting that is the same for every member, worked out on
+    first use and then kept for the rest of the chunk."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+
+    @cached_property
+    def previous(self) -> Meeting | None:
+        return previous_meeting(meeting=self.meeting)
+
+    @cached_property
+    def following(self) -> Meeting | None:
+        return next_session(self.meeting) if self.meeting.is_cancelled else None
+
+    @cached_property
+    def meeting_url(self) -> str:
+        return ical.absolute_url(self.meeting.get_absolute_url())
+
+    @cached_property
+    def next_session_url(self) -> str:
+        following = self.following
+        return ical.absolute_url(following.get_absolute_url()) if following else ""
+
+    @cached_property
+    def preferences_url(self) -> str:
+        return ical.absolute_url(reverse("members:profile"))
+
+
+class SharedParts:
+    """`MeetingParts` per meeting within one chunk. A meeting re-read under its lock that
+    has since moved or been cancelled gets parts of its own."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[object, ...], MeetingParts] = {}
+
+    def of(self, meeting: Meeting) -> MeetingParts:
+        key = (meeting.pk, meeting.series_id, meeting.starts_at, meeting.status)
+        if key not in self._parts:
+            self._parts[key] = MeetingParts(meeting)
+        return self._parts[key]
+
+
+def build_message(
+    delivery: Delivery,
+    *,
+    now: datetime,
+    answer: Rsvp | None,
+    parts: MeetingParts | None = None,
+):
     """The e-mail for a delivery, in the member's zone, and the snapshot of what it says.
 
     The calendar carries the delivery's own SEQUENCE, given when it was planned or claimed
@@ -50,7 +100,7 @@ def build_message(delivery: Delivery, *, now: datetime, answer: Rsvp | None):
         # What the member's calendar now says they answered (see `send.skip_reason`).
         "response": answer.response if answer else "",
     }
-    context = message_context(delivery, zone=zone, now=now, answer=answer)
+    context = message_context(delivery, zone=zone, now=now, answer=answer, parts=parts)
     unsubscribe = links.unsubscribe_url(user_id=user.pk)
     headers = {
         "Message-ID": delivery.message_id,
@@ -123,14 +173,20 @@ class AnswerButton:
 
 
 def message_context(
-    delivery: Delivery, *, zone: ZoneInfo, now: datetime, answer: Rsvp | None
+    delivery: Delivery,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    answer: Rsvp | None,
+    parts: MeetingParts | None = None,
 ) -> dict[str, object]:
     meeting, user = delivery.meeting, delivery.user
+    parts = parts if parts is not None and parts.meeting.pk == meeting.pk else MeetingParts(meeting)
     local = display.localize(meeting, zone)
     # Reminders only: the previous meeting decides the clock-change note.
-    previous = previous_meeting(meeting=meeting) if delivery.kind in REMINDER_PREFERENCES else None
+    previous = parts.previous if delivery.kind in REMINDER_PREFERENCES else None
     cancelled = meeting.is_cancelled
-    following = next_session(meeting) if cancelled else None
+    following = parts.following
     organizer_message = meeting.cancellation_message.strip() if cancelled else ""
     return {
         "member": user,
@@ -156,15 +212,15 @@ def message_context(
             )
             for response in Response
         ],
-        "meeting_url": ical.absolute_url(meeting.get_absolute_url()),
+        "meeting_url": parts.meeting_url,
         "join_url": "" if cancelled else meeting.effective_join_url,
         "organizer_message": organizer_message,
         "organizer_quote": "\n".join(
             f"> {line}".rstrip() for line in organizer_message.splitlines()
         ),
         "next_session": display.localize(following, zone) if following else None,
-        "next_session_url": ical.absolute_url(following.get_absolute_url()) if following else "",
-        "preferences_url": ical.absolute_url(reverse("members:profile")),
+        "next_session_url": parts.next_session_url,
+        "preferences_url": parts.preferences_url,
         "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
     }
 

@@ -1,7 +1,8 @@
-"""Send: claim one row, check it still stands, render it and hand it to SMTP.
+"""Send: claim a chunk of rows, check each still stands, render it and hand it to SMTP.
 
-- **claim**: a worker flips a row from pending to sending with one conditional UPDATE; only
-  the worker that changed the row sends, so a duplicate task is a no-op. Every claim counts
+- **claim**: a worker flips the rows of its chunk (up to `queue.CHUNK_SIZE`, or one) from
+  pending to sending with one conditional UPDATE; only the worker that changed a row sends
+  it, so a duplicate task is a no-op. Every claim counts
   as an attempt. A claim left by a killed worker is taken again after CLAIM_TIMEOUT and
   re-sent with the same Message-ID, until the attempts run out (`sweep.give_up_abandoned`).
 - **check**: a message that no longer stands (the member said no, the meeting moved, it is
@@ -15,9 +16,11 @@
 """
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -48,6 +51,11 @@ MAX_ATTEMPTS = 8
 REMINDER_AFTER_INVITE = timedelta(minutes=15)
 PAUSED = "paused"
 NOT_CLAIMED = "not claimed"
+RETRY = "retry"
+PUT_BACK = "put back"
+# A chunk still sending after this gives the rest back to the sweep, well before the task's
+# soft time limit (CELERY_TASK_SOFT_TIME_LIMIT) would cut it off mid-message.
+CHUNK_BUDGET = timedelta(seconds=60)
 HELD = "held"
 # What `skip_reason` says of a reminder that must wait, not be skipped.
 WAITING_FOR_INVITATION = "Waiting for the invitation to go first."
@@ -62,64 +70,196 @@ class TransientFailure(Exception):
 
 
 def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
-    """Claim, check, render and send one message. Returns what became of it.
+    """Claim, check, render and send one message (a chunk of one). Returns what became
+    of it.
 
     Raises TransientFailure when sending should be tried again later.
     """
+    result = deliver_chunk([delivery_id], now=now)
+    if delivery_id in result.retries:
+        raise result.retries[delivery_id]
+    return result.outcomes[delivery_id]
+
+
+@dataclass
+class ChunkResult:
+    """What became of each message of a chunk, in the order given; the ones to try again
+    later with why and when."""
+
+    outcomes: dict[int, str]
+    retries: dict[int, TransientFailure] = field(default_factory=dict)
+
+    @property
+    def retry_in(self) -> timedelta | None:
+        """When every message to try again is due again."""
+        return max((failure.retry_in for failure in self.retries.values()), default=None)
+
+
+def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> ChunkResult:
+    """Claim the rows still due in one UPDATE, load them in a constant number of queries,
+    and send each over the worker's one SMTP connection (`copf.lib.smtp`).
+
+    Each message is checked, sent and marked on its own: one refused or failing recipient
+    does not hold up the others. Only the server refusing us stops the chunk; the rest of
+    it goes back to pending for the first sweep after the pause.
+    """
+    pinned = now is not None
     now = now or timezone.now()
+    result = ChunkResult(outcomes=dict.fromkeys(delivery_ids, NOT_CLAIMED))
     status = outage.current_status()
     if status.is_paused(now):
-        # Leave it pending and unqueued: the first sweep after the pause sends it.
-        Delivery.objects.filter(pk=delivery_id, state=State.PENDING).update(enqueued_at=None)
-        return PAUSED
-    delivery = claim(delivery_id, now=now)
-    if delivery is None:
-        return NOT_CLAIMED
+        # Leave them pending and unqueued: the first sweep after the pause sends them.
+        Delivery.objects.filter(pk__in=delivery_ids, state=State.PENDING).update(enqueued_at=None)
+        result.outcomes = dict.fromkeys(delivery_ids, PAUSED)
+        return result
+    claimed = claim_chunk(delivery_ids, now=now)
+    failing = status.is_failing
+    parts = render.SharedParts()
+    deadline = time.monotonic() + CHUNK_BUDGET.total_seconds()
+    for index, (delivery, answer) in enumerate(claimed):
+        if time.monotonic() > deadline:
+            rest = [pending.pk for pending, _ in claimed[index:]]
+            _give_back(rest, now=now)
+            result.outcomes.update(dict.fromkeys(rest, PUT_BACK))
+            logger.warning("A chunk ran out of time; %s messages left to the sweep", len(rest))
+            break
+        # Checked and stamped when its turn comes, not when the chunk was claimed.
+        at = now if pinned else timezone.now()
+        try:
+            outcome = _deliver_claimed(delivery, now=at, preloaded=answer, parts=parts)
+        except TransientFailure as failure:
+            result.retries[delivery.pk] = failure
+            outcome = RETRY
+        result.outcomes[delivery.pk] = outcome
+        if outcome == PAUSED:
+            reason = outage.current_status().last_error
+            for rest, _ in claimed[index + 1 :]:
+                outage.put_back(rest, reason=reason, now=now)
+                result.outcomes[rest.pk] = PAUSED
+            break
+        if outcome == State.SENT and failing:
+            outage.record_success()
+            failing = False
+    return result
+
+
+def _give_back(delivery_ids: list[int], *, now: datetime) -> None:
+    """Back to pending and unqueued, the attempts their claims counted given back: the next
+    sweep hands them out again."""
+    Delivery.objects.filter(pk__in=delivery_ids, state=State.SENDING).update(
+        state=State.PENDING, attempts=F("attempts") - 1, enqueued_at=None, updated_at=now
+    )
+
+
+def _deliver_claimed(
+    delivery: Delivery, *, now: datetime, preloaded: Rsvp | None, parts: "render.SharedParts"
+) -> str:
     try:
-        reason, answer = _check(delivery, now=now)
+        reason, answer = _check(delivery, now=now, preloaded=preloaded)
         if reason == WAITING_FOR_INVITATION:
             _hold(delivery, now=now)
             return HELD
         if reason:
             _finish(delivery, state=State.SKIPPED, error=reason)
             return State.SKIPPED
-        message, snapshot = render.build_message(delivery, now=now, answer=answer)
+        message, snapshot = render.build_message(
+            delivery, now=now, answer=answer, parts=parts.of(delivery.meeting)
+        )
         smtp.send(message)
     except Exception as error:
         return _after_failure(delivery, error, now=now)
     _finish(delivery, state=State.SENT, snapshot=snapshot, now=now)
-    if status.is_failing:
-        outage.record_success()
     return State.SENT
 
 
 def claim(delivery_id: int, *, now: datetime | None = None) -> Delivery | None:
     """Take the row for sending; None if another worker has it, it is done, or its
     attempts are spent."""
+    claimed = claim_chunk([delivery_id], now=now)
+    return claimed[0][0] if claimed else None
+
+
+def claim_chunk(
+    delivery_ids: list[int], *, now: datetime | None = None
+) -> list[tuple[Delivery, Rsvp | None]]:
+    """Take for sending the rows among these that are due, not someone else's, and have
+    attempts left, with the member's answer to each: three queries however many.
+
+    One conditional UPDATE flips them to sending and says which rows it changed
+    (RETURNING, which the ORM's update does not offer), so of two workers given the same
+    ids each sends only the rows it won.
+    """
     now = now or timezone.now()
-    claimable = (
-        Q(state=State.PENDING, due_at__lte=now)
-        | Q(state=State.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT)
-    ) & Q(attempts__lt=MAX_ATTEMPTS)
-    won = Delivery.objects.filter(claimable, pk=delivery_id).update(
-        state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    if not delivery_ids:
+        return []
+    won = _claim_returning(delivery_ids, now=now)
+    if not won:
+        return []
+    deliveries = list(
+        Delivery.objects.select_related("meeting", "meeting__series", "user")
+        .filter(pk__in=won)
+        .order_by("due_at", "pk")
     )
-    if won != 1:
-        return None
-    return Delivery.objects.select_related("meeting", "meeting__series", "user").get(pk=delivery_id)
+    answers = {
+        (answer.meeting_id, answer.user_id): answer
+        for answer in Rsvp.objects.filter(
+            meeting_id__in={delivery.meeting_id for delivery in deliveries},
+            user_id__in={delivery.user_id for delivery in deliveries},
+        )
+    }
+    return [
+        (delivery, answers.get((delivery.meeting_id, delivery.user_id))) for delivery in deliveries
+    ]
 
 
-def _check(delivery: Delivery, *, now: datetime) -> tuple[str, Rsvp | None]:
+def _claim_returning(delivery_ids: list[int], *, now: datetime) -> list[int]:
+    """The claim `claim_chunk` describes: pending and due, or claimed by a worker that
+    has not finished within CLAIM_TIMEOUT; attempts left. Every claim counts as one."""
+    ops = connection.ops
+    name = ops.quote_name
+    when = ops.adapt_datetimefield_value(now)
+    stale = ops.adapt_datetimefield_value(now - CLAIM_TIMEOUT)
+    ids = ", ".join(["%s"] * len(delivery_ids))
+    # Only quoted names and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"UPDATE {name(Delivery._meta.db_table)} "  # noqa: S608
+        f"SET {name('state')} = %s, {name('claimed_at')} = %s, "
+        f"{name('attempts')} = {name('attempts')} + 1, {name('updated_at')} = %s "
+        f"WHERE {name('id')} IN ({ids}) AND {name('attempts')} < %s "
+        f"AND (({name('state')} = %s AND {name('due_at')} <= %s) "
+        f"OR ({name('state')} = %s AND {name('claimed_at')} <= %s)) "
+        f"RETURNING {name('id')}"
+    )
+    params = [
+        State.SENDING.value,
+        when,
+        when,
+        *delivery_ids,
+        MAX_ATTEMPTS,
+        State.PENDING.value,
+        when,
+        State.SENDING.value,
+        stale,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _check(delivery: Delivery, *, now: datetime, preloaded: Rsvp | None) -> tuple[str, Rsvp | None]:
     """Why the message should no longer go out ("" if it should), and the member's answer.
 
-    A calendar message is checked with the meeting locked, and if the meeting changed since
-    it was planned it takes the member's next SEQUENCE then, so whatever is planned after
-    it carries a higher one.
+    A calendar message is checked with the meeting locked, and the member's answer read
+    again under that lock (an answer changing now plans a newer message); a reminder goes
+    by the answer loaded with its chunk. If the meeting changed since a calendar message
+    was planned it takes the member's next SEQUENCE then, so whatever is planned after it
+    carries a higher one.
     """
     with transaction.atomic():
+        answer = preloaded
         if delivery.kind in ALL_CALENDAR_KINDS:
             delivery.meeting = lock_meeting(delivery.meeting)
-        answer = Rsvp.objects.filter(meeting_id=delivery.meeting_id, user=delivery.user).first()
+            answer = Rsvp.objects.filter(meeting_id=delivery.meeting_id, user=delivery.user).first()
         reason = skip_reason(delivery, now=now, answer=answer)
         renumber = (
             not reason

@@ -15,10 +15,14 @@ not wait two minutes, and the test runs the sweep as the beat would.
 Without Redis, redis-server or aiosmtpd these tests skip, or fail under CI=true.
 """
 
+import asyncio
+import json
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -66,6 +71,7 @@ SETTLE = timedelta(seconds=1)
 # A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
 DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
 State = Delivery.State
+SINGLE_TASK, CHUNK_TASK = delivery_queue.SEND_TASK, delivery_queue.SEND_CHUNK_TASK
 
 
 def wait_until(check: Callable[[], object], *, what: str, timeout: float = DEADLINE) -> object:
@@ -161,19 +167,24 @@ def current(app: Celery) -> Iterator[Celery]:
 
 @dataclass
 class TaskLog:
-    """What the worker did with `members.send_delivery`: results and retries."""
+    """What the worker did with `members.send_delivery` and with chunks
+    (`members.send_deliveries`): the result for each message, and retries."""
 
     results: list[object] = field(default_factory=list)
     retries: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_postrun(self, sender=None, retval=None, state=None, **kwargs) -> None:
-        if sender is not None and sender.name == "members.send_delivery" and state == "SUCCESS":
-            with self.lock:
+        if sender is None or state != "SUCCESS":
+            return
+        with self.lock:
+            if sender.name == SINGLE_TASK:
                 self.results.append(retval)
+            elif sender.name == CHUNK_TASK:
+                self.results.extend(retval)
 
     def on_retry(self, sender=None, **kwargs) -> None:
-        if sender is not None and sender.name == "members.send_delivery":
+        if sender is not None and sender.name in {SINGLE_TASK, CHUNK_TASK}:
             with self.lock:
                 self.retries += 1
 
@@ -707,3 +718,184 @@ def test_a_meeting_the_rule_no_longer_makes_reaches_its_follower_as_a_cancel(sin
     dropped.refresh_from_db()
     first.refresh_from_db()
     assert (dropped.status, first.status) == (Meeting.Status.CANCELLED, Meeting.Status.SCHEDULED)
+
+
+# --- issue 11: a worker killed in the middle of a chunk -------------------------------
+
+
+class StallingHandler:
+    """Wraps the sink's handler: accepts `accept` messages, then holds the next one until
+    released, and refuses it then (the connection was lost before it was accepted)."""
+
+    def __init__(self, handler, *, accept: int) -> None:
+        self.handler = handler
+        self.accept = accept
+        self.stalled = threading.Event()
+        self.released = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.handler, name)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self.handler.lock:
+            stall = len(self.handler.arrivals) >= self.accept and not self.released.is_set()
+        if not stall:
+            return await self.handler.handle_DATA(server, session, envelope)
+        self.stalled.set()
+        while not self.released.is_set():
+            await asyncio.sleep(0.05)
+        return "451 4.4.2 Connection lost before the message was accepted"
+
+
+# The worker runs on this process's clock (a test may run it days ahead): `celery` started
+# with time-machine travelling to the instant given, ticking from there.
+WORKER_ON_OUR_CLOCK = """
+import sys, time_machine
+time_machine.travel(float(sys.argv.pop(1)), tick=True).start()
+from celery.__main__ import main
+sys.argv[0] = "celery"
+sys.exit(main())
+"""
+
+
+class WorkerProcess:
+    """`celery -A copf worker`, a process of its own (in its own session, so that kill -9
+    takes the worker and nothing else), on this test's database, broker queue and sink."""
+
+    def __init__(self, *, env: dict[str, str], queue: str, log: Path) -> None:
+        self.env, self.queue, self.log = env, queue, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log.unlink(missing_ok=True)
+        self.process = subprocess.Popen(  # noqa: S603 (a fixed argument list)
+            [
+                sys.executable,
+                "-c",
+                WORKER_ON_OUR_CLOCK,
+                str(timezone.now().timestamp()),
+                *("-A", "copf", "worker", "--pool", "solo", "--concurrency", "1"),
+                *("--queues", self.queue, "--hostname", f"e2e-{uuid.uuid4().hex[:8]}@%h"),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                *("--loglevel", "INFO", "--logfile", str(self.log)),
+            ],
+            cwd=django_settings.BASE_DIR,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: (
+                self.process.poll() is not None
+                or (self.log.exists() and " ready." in self.log.read_text(errors="replace"))
+            ),
+            what="the worker process to start",
+        )
+        assert self.process.poll() is None, self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=DEADLINE)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def database_url() -> str:
+    """The test database, as a URL a worker process can open."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    return (
+        f"postgres://{database['USER']}{password}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+@pytest.fixture
+def worker_processes(sink, shared_redis_url, tmp_path) -> Iterator[Callable[[], WorkerProcess]]:
+    """Start worker processes on a queue of this test's own; all stopped at the end."""
+    require(shutil.which("celery", path=str(Path(sys.executable).parent)) is not None, "No celery")
+    queue = unique_queue()
+    app = celery_app(broker_url=shared_redis_url, queue=queue)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "copf.settings",
+        "DATABASE_URL": database_url(),
+        "CONN_MAX_AGE": "0",
+        "REDIS_URL": shared_redis_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+        "EMAIL_TIMEOUT": "5",
+        "SITE_URL": django_settings.SITE_URL,
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "DEFAULT_FROM_EMAIL": django_settings.DEFAULT_FROM_EMAIL,
+        "LOG_LEVEL": "WARNING",
+    }
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        process = WorkerProcess(env=env, queue=queue, log=tmp_path / f"worker{len(started)}.log")
+        started.append(process)
+        process.start()
+        return process
+
+    with current(app):
+        yield start
+    for process in started:
+        process.stop()
+    client = redis.Redis.from_url(shared_redis_url)
+    keys = list(client.scan_iter(match=f"*{queue}*"))
+    if keys:
+        client.delete(*keys)
+    # A killed worker leaves its task unacknowledged (acks late), in hashes all queues
+    # share, for the visibility timeout: forget ours, or `drained` waits on it.
+    for tag, entry in client.hgetall("unacked").items():
+        if json.loads(entry)[2] == queue:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+    client.close()
+
+
+def test_a_worker_killed_in_the_middle_of_a_chunk_leaves_every_message_sent_exactly_once(
+    sink, worker_processes
+):
+    meeting = future_meeting()
+    invites = [planned_invite(meeting=meeting) for _ in range(10)]
+    stalling = StallingHandler(sink.handler, accept=4)
+    sink.controller.handler = stalling  # the sink's next connection talks to it
+    first = worker_processes()
+
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == [invite.pk for invite in invites]
+    wait_until(stalling.stalled.is_set, what="the fifth message to reach the sink")
+    first.kill()  # kill -9, in the middle of its one chunk of ten
+
+    by_state = dict(Delivery.objects.values_list("pk", "state"))
+    assert [by_state[invite.pk] for invite in invites] == [State.SENT] * 4 + [State.SENDING] * 6
+    assert sink.count == 4
+    # Ten minutes on: the claims the killed worker left are taken again.
+    stale = timezone.now() - send.CLAIM_TIMEOUT - timedelta(minutes=1)
+    Delivery.objects.filter(state=State.SENDING).update(claimed_at=stale, enqueued_at=stale)
+    stalling.released.set()
+    worker_processes()
+
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == [invite.pk for invite in invites[4:]]
+    wait_until(
+        lambda: set(Delivery.objects.values_list("state", flat=True)) == {State.SENT},
+        what="every invite to be sent",
+    )
+    received = sorted(str(message.parse()["Message-ID"]) for message in sink.messages)
+    assert received == sorted(invite.message_id for invite in invites)
+    assert (
+        list(Delivery.objects.order_by("pk").values_list("attempts", flat=True))
+        == [1] * 4 + [2] * 6
+    )
+    assert sweep.sweep(enqueue=delivery_queue.enqueue).due == []

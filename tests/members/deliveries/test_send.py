@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from meetings import services as meeting_services
-from members.deliveries import outage, plan, sweep
+from members.deliveries import outage, plan, render, sweep
 from members.deliveries import send as sender
-from members.models import Delivery
+from members.models import Delivery, Rsvp
 from tests.members.deliveries.support import (
     DAY_BEFORE,
     HOUR_BEFORE,
@@ -477,3 +478,222 @@ def test_an_hour_before_reminder_with_under_half_an_hour_left_is_skipped(clock):
     plan.plan_deliveries()
 
     assert send(the(Delivery.Kind.REMINDER_HOUR, user)) == "skipped"
+
+
+# --- chunks (issue 11) -----------------------------------------------------------------
+
+
+class RefusesSomeBackend(LocmemBackend):
+    """Sends, except to the addresses in `refusals`, which fail with their error."""
+
+    refusals: dict[str, Exception] = {}
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if message.to[0] in self.refusals:
+                raise self.refusals[message.to[0]]
+        return super().send_messages(email_messages)
+
+
+@pytest.fixture
+def refuses(settings, monkeypatch):
+    """Call with {address: error}: those messages fail, the others go."""
+
+    def refuse(refusals: dict[str, Exception]) -> None:
+        settings.EMAIL_BACKEND = f"{__name__}.RefusesSomeBackend"
+        monkeypatch.setattr(RefusesSomeBackend, "refusals", refusals)
+
+    return refuse
+
+
+def invites_for(*names: str, meeting=None) -> list[Delivery]:
+    """An answered-yes invite, due now, for each member named, to one meeting."""
+    meeting = meeting or east()
+    invites = []
+    for name in names:
+        user = member(name)
+        answer(user, meeting, "yes")
+        invites.append(the(Delivery.Kind.INVITE, user))
+    return invites
+
+
+def rows(invites: list[Delivery]) -> list[tuple[str, int, str]]:
+    return [
+        Delivery.objects.values_list("state", "attempts", "last_error").get(pk=invite.pk)
+        for invite in invites
+    ]
+
+
+def test_a_chunk_sends_each_due_row_once_and_leaves_the_rows_already_sent_alone(clock):
+    asha, ben, chen = invites_for("Asha", "Ben", "Chen")
+    send(ben)
+
+    result = sender.deliver_chunk([asha.pk, ben.pk, chen.pk])
+
+    assert result.outcomes == {asha.pk: "sent", ben.pk: "not claimed", chen.pk: "sent"}
+    assert result.retries == {}
+    assert rows([asha, ben, chen]) == [("sent", 1, ""), ("sent", 1, ""), ("sent", 1, "")]
+    assert [message.to for message in mail.outbox] == [
+        ["ben@example.org"],
+        ["asha@example.org"],
+        ["chen@example.org"],
+    ]
+    assert [message.message()["Message-ID"] for message in mail.outbox[1:]] == [
+        asha.message_id,
+        chen.message_id,
+    ]
+
+
+def test_two_workers_given_the_same_chunk_each_claim_only_what_the_other_did_not():
+    asha, ben, chen = invites_for("Asha", "Ben", "Chen")
+
+    first = sender.claim_chunk([asha.pk, ben.pk])
+    second = sender.claim_chunk([asha.pk, ben.pk, chen.pk])
+
+    assert [delivery.pk for delivery, _ in first] == [asha.pk, ben.pk]
+    assert [delivery.pk for delivery, _ in second] == [chen.pk]
+    assert rows([asha, ben, chen]) == [("sending", 1, "")] * 3
+
+
+def test_a_chunk_claims_a_row_left_by_a_killed_worker_but_not_a_fresh_claim(clock):
+    asha, ben = invites_for("Asha", "Ben")
+    sender.claim(asha.pk)
+    clock.shift(sender.CLAIM_TIMEOUT)
+    sender.claim(ben.pk)
+    clock.shift(timedelta(seconds=1))
+
+    result = sender.deliver_chunk([asha.pk, ben.pk])
+
+    assert result.outcomes == {asha.pk: "sent", ben.pk: "not claimed"}
+    assert rows([asha, ben]) == [("sent", 2, ""), ("sending", 1, "")]
+
+
+def test_a_chunk_loads_each_row_with_the_members_answer(clock):
+    asha, ben = invites_for("Asha", "Ben")
+    Rsvp.objects.filter(user__display_name="Ben").update(response="maybe")
+
+    claimed = sender.claim_chunk([asha.pk, ben.pk])
+
+    assert [(delivery.user.display_name, answer.response) for delivery, answer in claimed] == [
+        ("Asha", "yes"),
+        ("Ben", "maybe"),
+    ]
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_claiming_and_loading_a_chunk_costs_three_queries_however_large(
+    clock, django_assert_num_queries, size
+):
+    meeting = east()
+    invites = [
+        Delivery.objects.create(
+            meeting=meeting,
+            user=member(f"Member{n}"),
+            kind=Delivery.Kind.INVITE,
+            sequence=0,
+            meeting_sequence=0,
+            due_at=NOW,
+        )
+        for n in range(size)
+    ]
+
+    # The UPDATE that claims them, the rows with member, meeting and series, the answers.
+    with django_assert_num_queries(3):
+        claimed = sender.claim_chunk([invite.pk for invite in invites])
+        names = [
+            (delivery.user.email, delivery.meeting.title, delivery.meeting.series.name)
+            for delivery, _ in claimed
+        ]
+
+    assert len(names) == size
+
+
+def test_one_recipient_refused_for_good_fails_alone_and_the_rest_of_the_chunk_goes(clock, refuses):
+    asha, ben, chen = invites_for("Asha", "Ben", "Chen")
+    refuses({"ben@example.org": smtplib.SMTPRecipientsRefused({"ben@example.org": (550, b"No")})})
+
+    result = sender.deliver_chunk([asha.pk, ben.pk, chen.pk])
+
+    assert result.outcomes == {asha.pk: "sent", ben.pk: "failed", chen.pk: "sent"}
+    assert rows([asha, ben, chen]) == [
+        ("sent", 1, ""),
+        ("failed", 1, "Recipient refused: ben@example.org: 550 No"),
+        ("sent", 1, ""),
+    ]
+    assert [message.to for message in mail.outbox] == [["asha@example.org"], ["chen@example.org"]]
+
+
+def test_a_transient_failure_in_a_chunk_puts_that_row_back_with_backoff_and_the_rest_goes(
+    clock, refuses
+):
+    asha, ben, chen = invites_for("Asha", "Ben", "Chen")
+    refuses({"ben@example.org": smtplib.SMTPResponseException(451, b"4.3.0 Try later")})
+
+    result = sender.deliver_chunk([asha.pk, ben.pk, chen.pk])
+
+    assert result.outcomes == {asha.pk: "sent", ben.pk: "retry", chen.pk: "sent"}
+    assert list(result.retries) == [ben.pk]
+    assert result.retry_in == sender.BACKOFF_BASE
+    assert rows([asha, ben, chen]) == [
+        ("sent", 1, ""),
+        ("pending", 1, "SMTP 451: 4.3.0 Try later"),
+        ("sent", 1, ""),
+    ]
+    assert Delivery.objects.get(pk=ben.pk).due_at == NOW + sender.BACKOFF_BASE
+
+
+def test_the_server_refusing_us_mid_chunk_puts_the_rest_back_with_their_attempts(clock, refuses):
+    asha, ben, chen = invites_for("Asha", "Ben", "Chen")
+    refuses({"ben@example.org": smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad login")})
+
+    result = sender.deliver_chunk([asha.pk, ben.pk, chen.pk])
+
+    waiting = "Waiting for the mail server: SMTP 535: 5.7.8 Bad login"
+    assert result.outcomes == {asha.pk: "sent", ben.pk: "paused", chen.pk: "paused"}
+    assert rows([asha, ben, chen]) == [
+        ("sent", 1, ""),
+        ("pending", 0, waiting),
+        ("pending", 0, waiting),
+    ]
+    assert sender.deliver_chunk([chen.pk]).outcomes == {chen.pk: "paused"}
+
+
+def test_reminders_in_a_chunk_look_up_the_meeting_before_theirs_once(clock, monkeypatch):
+    meeting = east()
+    for name in ["Asha", "Ben", "Chen"]:
+        sent_invite(member(name), meeting)
+    clock.move_to(DAY_BEFORE)
+    plan.plan_deliveries()
+    reminders = list(Delivery.objects.filter(kind=Delivery.Kind.REMINDER_DAY).order_by("pk"))
+    lookups = []
+    real = render.previous_meeting
+
+    def counted(*, meeting):
+        lookups.append(meeting.pk)
+        return real(meeting=meeting)
+
+    monkeypatch.setattr(render, "previous_meeting", counted)
+
+    result = sender.deliver_chunk([reminder.pk for reminder in reminders])
+
+    assert list(result.outcomes.values()) == ["sent", "sent", "sent"]
+    assert lookups == [meeting.pk]
+    assert [message.to for message in mail.outbox[3:]] == [
+        ["asha@example.org"],
+        ["ben@example.org"],
+        ["chen@example.org"],
+    ]
+
+
+def test_a_chunk_out_of_time_gives_the_rest_back_to_the_sweep_with_their_attempts(
+    clock, monkeypatch
+):
+    asha, ben = invites_for("Asha", "Ben")
+    monkeypatch.setattr(sender, "CHUNK_BUDGET", timedelta(seconds=-1))
+
+    result = sender.deliver_chunk([asha.pk, ben.pk])
+
+    assert result.outcomes == {asha.pk: "put back", ben.pk: "put back"}
+    assert rows([asha, ben]) == [("pending", 0, ""), ("pending", 0, "")]
+    assert mail.outbox == []
+    assert sweep.sweep().due == [asha.pk, ben.pk]
