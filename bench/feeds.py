@@ -16,18 +16,15 @@ it). Everything it starts or creates is stopped and removed at the end.
 import http.client
 import os
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from http_load import Result, free_port, get, hammer, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -37,46 +34,7 @@ THREADS = 4
 ROUNDS = 4  # (a), (b) and (c) take turns, so a burst of load elsewhere hits all three alike
 COLD_RENDERS = 10
 WARMUP = 20
-
-
-@dataclass
-class Result:
-    name: str
-    requests: int
-    seconds: float
-    statuses: dict[int, int]
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-    def add(self, other: "Result") -> "Result":
-        statuses = dict(self.statuses)
-        for status, count in other.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return Result(
-            self.name,
-            self.requests + other.requests,
-            self.seconds + other.seconds,
-            statuses,
-            self.latencies + other.latencies,
-        )
-
-    def line(self) -> str:
-        statuses = ", ".join(f"{code}×{count}" for code, count in sorted(self.statuses.items()))
-        median_ms = statistics.median(self.latencies) * 1000
-        p95_ms = sorted(self.latencies)[int(len(self.latencies) * 0.95) - 1] * 1000
-        return (
-            f"{self.name:<44} {self.rate:8.0f} req/s   median {median_ms:6.2f} ms   "
-            f"p95 {p95_ms:6.2f} ms   [{statuses}]"
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+FEED_VERSION_MEMO = 2.1
 
 
 def prepare_database(workdir: Path) -> dict[str, str]:
@@ -155,51 +113,6 @@ def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def get(
-    connection: http.client.HTTPConnection, path: str, headers: dict[str, str]
-) -> tuple[int, bytes, dict[str, str]]:
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    return response.status, body, dict(response.getheaders())
-
-
-def hammer(name: str, port: int, path: str, headers: dict[str, str], requests: int) -> Result:
-    """`requests` requests from THREADS threads, each on its own connection."""
-    per_thread = requests // THREADS
-    latencies: list[list[float]] = [[] for _ in range(THREADS)]
-    statuses: list[dict[int, int]] = [{} for _ in range(THREADS)]
-    start = threading.Barrier(THREADS + 1)
-
-    def worker(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        for _ in range(WARMUP // THREADS):
-            get(connection, path, headers)
-        start.wait()
-        for _ in range(per_thread):
-            began = time.perf_counter()
-            status, _, _ = get(connection, path, headers)
-            latencies[index].append(time.perf_counter() - began)
-            statuses[index][status] = statuses[index].get(status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
-    merged: dict[int, int] = {}
-    for counts in statuses:
-        for status, count in counts.items():
-            merged[status] = merged.get(status, 0) + count
-    return Result(
-        name, per_thread * THREADS, seconds, merged, [t for thread in latencies for t in thread]
-    )
-
-
 def cold_renders(port: int, touch: Callable[[int], None]) -> Result:
     """One request after each change: every one misses the cache and builds the feed."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -207,6 +120,9 @@ def cold_renders(port: int, touch: Callable[[int], None]) -> Result:
     statuses: dict[int, int] = {}
     for n in range(COLD_RENDERS):
         touch(n)
+        # Another process made the change: each server process trusts the version it read
+        # for meetings.feeds.FRESH_SECONDS, so wait that long for the change to be seen.
+        time.sleep(FEED_VERSION_MEMO)
         began = time.perf_counter()
         status, _, _ = get(connection, "/calendar.ics", {})
         latencies.append(time.perf_counter() - began)
@@ -259,7 +175,15 @@ def main() -> None:
         totals: dict[str, Result] = {}
         for _ in range(ROUNDS):
             for name, path, request_headers in scenarios:
-                result = hammer(name, port, path, request_headers, REQUESTS // ROUNDS)
+                result = hammer(
+                    name,
+                    port,
+                    path,
+                    request_headers,
+                    REQUESTS // ROUNDS,
+                    connections=THREADS,
+                    warmup=WARMUP,
+                )
                 totals[name] = totals[name].add(result) if name in totals else result
         feed, trivial, not_modified = totals.values()
         cold = cold_renders(port, touch_a_meeting)
@@ -269,13 +193,7 @@ def main() -> None:
         print(f"ratio 304/trivial:        {not_modified.rate / trivial.rate:.2f}")
         print(f"ratio cold render/trivial: {cold.rate / trivial.rate:.3f}")
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

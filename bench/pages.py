@@ -20,16 +20,13 @@ ratio of each to (0). Everything it starts or creates is stopped and removed at 
 import http.client
 import os
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from http_load import Result, free_port, get, hammer, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -37,45 +34,6 @@ REQUESTS = 4000  # per path, over all rounds
 CONNECTIONS = 8
 ROUNDS = 4
 WARMUP = 40
-
-
-@dataclass
-class Result:
-    name: str
-    requests: int
-    seconds: float
-    statuses: dict[int, int]
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-    def add(self, other: "Result") -> "Result":
-        statuses = dict(self.statuses)
-        for status, count in other.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return Result(
-            self.name,
-            self.requests + other.requests,
-            self.seconds + other.seconds,
-            statuses,
-            self.latencies + other.latencies,
-        )
-
-    def line(self, baseline: "Result") -> str:
-        statuses = ", ".join(f"{code}×{count}" for code, count in sorted(self.statuses.items()))
-        median_ms = statistics.median(self.latencies) * 1000
-        return (
-            f"{self.name:<40} {self.rate:7.0f} req/s  {self.rate / baseline.rate:5.2f}×  "
-            f"median {median_ms:6.2f} ms  [{statuses}]"
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def prepare_database(workdir: Path) -> dict[str, str]:
@@ -151,62 +109,6 @@ def wait_until_up(port: int, path: str, server: subprocess.Popen, timeout: float
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def get(
-    connection: http.client.HTTPConnection, path: str, headers: dict[str, str]
-) -> tuple[int, bytes, dict[str, str]]:
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    return response.status, body, dict(response.getheaders())
-
-
-def hammer(name: str, port: int, path: str, headers: dict[str, str], requests: int) -> Result:
-    """`requests` requests from CONNECTIONS threads, each on its own connection."""
-    per_thread = requests // CONNECTIONS
-    latencies: list[list[float]] = [[] for _ in range(CONNECTIONS)]
-    statuses: list[dict[int, int]] = [{} for _ in range(CONNECTIONS)]
-    start = threading.Barrier(CONNECTIONS + 1)
-
-    def worker(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        for _ in range(WARMUP // CONNECTIONS):
-            get(connection, path, headers)
-        start.wait()
-        for _ in range(per_thread):
-            began = time.perf_counter()
-            status, _, _ = get(connection, path, headers)
-            latencies[index].append(time.perf_counter() - began)
-            statuses[index][status] = statuses[index].get(status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
-    merged: dict[int, int] = {}
-    for counts in statuses:
-        for status, count in counts.items():
-            merged[status] = merged.get(status, 0) + count
-    return Result(
-        name, per_thread * CONNECTIONS, seconds, merged, [t for one in latencies for t in one]
-    )
-
-
-def stop(server: subprocess.Popen | None) -> None:
-    if server is None or server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def main() -> None:
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="pages-", dir=ROOT / "var" / "bench"))
@@ -248,7 +150,15 @@ def main() -> None:
         totals: dict[str, Result] = {}
         for _ in range(ROUNDS):
             for name, port, path, request_headers in scenarios:
-                result = hammer(name, port, path, request_headers, REQUESTS // ROUNDS)
+                result = hammer(
+                    name,
+                    port,
+                    path,
+                    request_headers,
+                    REQUESTS // ROUNDS,
+                    connections=CONNECTIONS,
+                    warmup=WARMUP,
+                )
                 totals[name] = totals[name].add(result) if name in totals else result
         baseline = totals[scenarios[0][0]]
         print(f"{'path':<40} {'rate':>13}  ratio to (0)")
