@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from http_load import Result, free_port, get, hammer, stop
+from http_load import Result, bench_environment, free_port, get, hammer, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -39,13 +39,7 @@ FEED_VERSION_MEMO = 2.1
 
 def prepare_database(workdir: Path) -> dict[str, str]:
     """Migrate a fresh SQLite file and fill it with one daily series of 500 meetings."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "copf.settings",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-    }
+    env = bench_environment(workdir)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django

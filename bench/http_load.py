@@ -2,6 +2,7 @@
 each on its own keep-alive http.client connection to a server on loopback."""
 
 import http.client
+import os
 import signal
 import socket
 import statistics
@@ -9,6 +10,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -45,6 +47,17 @@ class Result:
             f"{self.name:<44} {self.rate:8.0f} req/s  {ratio}median {median_ms:6.2f} ms  "
             f"p95 {p95_ms:6.2f} ms  [{statuses}]"
         )
+
+
+def bench_environment(workdir: Path) -> dict[str, str]:
+    """The environment for a throwaway site: its own SQLite file in `workdir`, DEBUG off."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "copf.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+    }
 
 
 def free_port() -> int:

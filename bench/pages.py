@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from http_load import Result, free_port, get, hammer, stop
+from http_load import Result, bench_environment, free_port, get, hammer, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -38,13 +38,7 @@ WARMUP = 40
 
 def prepare_database(workdir: Path) -> dict[str, str]:
     """Migrate a fresh SQLite file and seed CoP-F East and West."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "copf.settings",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-    }
+    env = bench_environment(workdir)
     for variable in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"):
         os.environ[variable] = env[variable]
     subprocess.run(
