@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import connections, models, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import Signal
 from django.urls import reverse
 
@@ -246,9 +246,14 @@ class ScheduleVersionManager(models.Manager["ScheduleVersion"]):
         that every web process on every machine agrees on it the moment the change commits,
         and a rolled-back change leaves it alone. (A cache key set in `on_commit` would be
         lost if the process died between the commit and the callback, and would not move in
-        tests, which run inside one transaction.) The row stays locked until the commit:
-        callers bump after taking their other row locks, so locks are always taken in the
-        order meeting, then version.
+        tests, which run inside one transaction.)
+
+        The row stays locked until the commit, so every transaction that bumps takes this
+        lock before any other: the version, then a series, then meetings. A writer that
+        locked a meeting first and bumped after could deadlock on PostgreSQL with one that
+        saved a series (which bumps) and then locked its meetings. Saves and deletes of
+        meetings and series bump before they write (`pre_save`); services that lock rows
+        bump first.
         """
         if not self.filter(pk=ScheduleVersion.ROW).update(value=models.F("value") + 1):
             self._start()
@@ -278,12 +283,13 @@ class ScheduleVersion(models.Model):
         return f"schedule version {self.value}"
 
 
-def _schedule_row_changed(**kwargs: object) -> None:
+def _schedule_row_changing(**kwargs: object) -> None:
     if not kwargs.get("raw"):
         ScheduleVersion.objects.bump()
 
 
 # Signals rather than calls in each service: the admin and cascades save and delete too.
+# Before the write, not after: the version's lock comes before the row's (see `bump`).
 for _model in (Series, Meeting):
-    post_save.connect(_schedule_row_changed, sender=_model, dispatch_uid=f"version-{_model}")
-    post_delete.connect(_schedule_row_changed, sender=_model, dispatch_uid=f"version-d{_model}")
+    pre_save.connect(_schedule_row_changing, sender=_model, dispatch_uid=f"version-{_model}")
+    pre_delete.connect(_schedule_row_changing, sender=_model, dispatch_uid=f"version-d{_model}")

@@ -8,6 +8,7 @@ A meeting that someone answered or was sent a message about is in their calendar
 cancelled, never deleted, so they are sent the cancellation (`remove_meeting`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,53 +45,84 @@ def materialize_series(
     now = now or timezone.now()
     until = until or now + default_horizon()
     starts = series.occurrences(after=now, before=until)
-    wanted = set(starts)
-    created = updated = removed = cancelled = 0
+    rule_meetings = series.meetings.filter(is_extra=False, original_start__gte=now)
+    # Looked at unlocked first: the daily run mostly finds nothing to do, and taking the
+    # locks would move the schedule version, emptying every cached page, for nothing.
+    if not _work(series, rule_meetings, starts=starts, until=until):
+        return MaterializeResult()
+    updated = removed = cancelled = 0
     with transaction.atomic():
+        # Locks in the one order: the version, the series, its meetings (see `bump`).
+        ScheduleVersion.objects.bump()
         # Lock the series row so two materializations of one series run one after the other.
         Series.objects.select_for_update().filter(pk=series.pk).first()
-        # Locked now, before anything bumps the schedule version: locks are taken in the
-        # order meeting, then version (see ScheduleVersion.objects.bump).
-        existing = {
-            meeting.original_start: meeting
-            for meeting in series.meetings.filter(
-                is_extra=False, original_start__gte=now
-            ).select_for_update()
-        }
-        new = [
-            Meeting(
-                series=series,
-                title=series.name,
-                starts_at=start,
-                ends_at=start + series.duration,
-                original_start=start,
-                join_url=series.join_url,
-            )
-            for start in starts
-            if start not in existing
-        ]
-        Meeting.objects.bulk_create(new, ignore_conflicts=True)
-        created = len(new)
-        if new:
-            # bulk_create sends no post_save.
-            ScheduleVersion.objects.bump()
-        for original_start, meeting in existing.items():
-            if meeting.detached:
-                continue
-            if original_start in wanted:
-                changed = _apply_changes(
-                    meeting,
+        work = _work(series, rule_meetings.select_for_update(), starts=starts, until=until)
+        Meeting.objects.bulk_create(
+            [
+                Meeting(
+                    series=series,
                     title=series.name,
+                    starts_at=start,
+                    ends_at=start + series.duration,
+                    original_start=start,
                     join_url=series.join_url,
-                    ends_at=meeting.starts_at + series.duration,
                 )
-                updated += changed
-            elif original_start < until:
-                if remove_meeting(meeting=meeting):
-                    removed += 1
-                else:
-                    cancelled += 1
-    return MaterializeResult(created=created, updated=updated, removed=removed, cancelled=cancelled)
+                for start in work.new
+            ],
+            ignore_conflicts=True,
+        )
+        for meeting in work.follow:
+            updated += _apply_changes(meeting, **_series_values(series, meeting))
+        for meeting in work.remove:
+            if remove_meeting(meeting=meeting):
+                removed += 1
+            else:
+                cancelled += 1
+    return MaterializeResult(
+        created=len(work.new), updated=updated, removed=removed, cancelled=cancelled
+    )
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What materializing a series has to do: starts to create, meetings to bring in line
+    with the series, meetings the rule no longer produces."""
+
+    new: list[datetime]
+    follow: list[Meeting]
+    remove: list[Meeting]
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.follow or self.remove)
+
+
+def _work(
+    series: Series, rule_meetings: Iterable[Meeting], *, starts: list[datetime], until: datetime
+) -> _Work:
+    existing = {meeting.original_start: meeting for meeting in rule_meetings}
+    wanted = set(starts)
+    follow, remove = [], []
+    for original_start, meeting in existing.items():
+        if meeting.detached:
+            continue
+        if original_start in wanted:
+            values = _series_values(series, meeting)
+            if any(getattr(meeting, name) != value for name, value in values.items()):
+                follow.append(meeting)
+        elif original_start < until:
+            remove.append(meeting)
+    return _Work(
+        new=[start for start in starts if start not in existing], follow=follow, remove=remove
+    )
+
+
+def _series_values(series: Series, meeting: Meeting) -> dict[str, object]:
+    """What a meeting the rule made takes from its series."""
+    return {
+        "title": series.name,
+        "join_url": series.join_url,
+        "ends_at": meeting.starts_at + series.duration,
+    }
 
 
 def materialize_all_series(*, now: datetime | None = None) -> dict[str, MaterializeResult]:
@@ -136,7 +168,7 @@ def move_meeting(
     *, meeting: Meeting, starts_at: datetime, ends_at: datetime | None = None
 ) -> Meeting:
     """Move one meeting; it keeps its length unless `ends_at` is given."""
-    meeting = lock_meeting(meeting)
+    meeting = lock_meeting(meeting, changing=True)
     if meeting.is_cancelled:
         raise ValidationError("A cancelled meeting cannot be moved.")
     validate_supported_date(starts_at)
@@ -156,7 +188,7 @@ def update_meeting(
     capacity: object = UNCHANGED,
 ) -> Meeting:
     """Edit one meeting's details; the series rule leaves it alone from then on."""
-    meeting = lock_meeting(meeting)
+    meeting = lock_meeting(meeting, changing=True)
     changes: dict[str, object] = {}
     if title is not None:
         changes["title"] = title
@@ -174,7 +206,7 @@ def update_meeting(
 def cancel_meeting(*, meeting: Meeting, message: str = "") -> Meeting:
     """Cancel one meeting, with the organizer's reason for the cancellation e-mail.
     Cancelling a cancelled meeting changes nothing."""
-    meeting = lock_meeting(meeting)
+    meeting = lock_meeting(meeting, changing=True)
     if meeting.is_cancelled:
         return meeting
     _apply_changes(
@@ -189,7 +221,7 @@ def cancel_meeting(*, meeting: Meeting, message: str = "") -> Meeting:
 @transaction.atomic
 def remove_meeting(*, meeting: Meeting) -> bool:
     """Delete a meeting nobody holds; cancel one that someone does. True if deleted."""
-    meeting = lock_meeting(meeting)
+    meeting = lock_meeting(meeting, changing=True)
     if is_held(meeting):
         _apply_changes(meeting, status=Meeting.Status.CANCELLED, detach=True)
         return False
@@ -218,9 +250,16 @@ def _apply_changes(meeting: Meeting, *, detach: bool = False, **changes: object)
     return True
 
 
-def lock_meeting(meeting: Meeting) -> Meeting:
+def lock_meeting(meeting: Meeting, *, changing: bool = False) -> Meeting:
     """The meeting, fresh, with its row locked until commit: the one guard for everything
-    that must happen one at a time per meeting (seats, sequences, edits)."""
+    that must happen one at a time per meeting (seats, sequences, edits).
+
+    A transaction `changing` what visitors see bumps the schedule version, and takes that
+    lock first (see `ScheduleVersion.objects.bump`); sending mail changes nothing and
+    leaves the version alone.
+    """
+    if changing:
+        ScheduleVersion.objects.bump()
     return (
         Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from copf.lib.admin import BoundedIdsMixin, SupportedYearsDateHierarchyMixin
 
+from . import services
 from .accounts import AdminLoginForm
 from .deliveries import outage, queue, sweep
 from .forms import UserAdminChangeForm, UserAdminCreationForm
@@ -47,6 +48,15 @@ class UserAdmin(BoundedIdsMixin, BaseUserAdmin):
             },
         ),
     )
+
+    # As the member's own "delete my account" does: their seats go to the waitlist and the
+    # counts on every page move.
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.delete_account(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.order_by("pk"):
+            services.delete_account(user=user)
 
 
 @admin.register(Delivery)

@@ -45,8 +45,24 @@ def set_rsvp(
     """
     response = Rsvp.Response(response)
     now = now or timezone.now()
+    # Looked at unlocked first: a repeated answer (a second click) takes the meeting's lock
+    # alone and leaves the schedule version, and so every cached page, as it is.
+    repeated = Rsvp.objects.filter(meeting=meeting, user=user, response=response).exists()
+    try:
+        return _set_rsvp(user=user, meeting=meeting, response=response, now=now, bump=not repeated)
+    except _AnsweredMeanwhile:
+        return _set_rsvp(user=user, meeting=meeting, response=response, now=now, bump=True)
+
+
+class _AnsweredMeanwhile(Exception):
+    """The answer changed between the unlocked look and the lock: answer again, bumping."""
+
+
+def _set_rsvp(
+    *, user: User, meeting: Meeting, response: Rsvp.Response, now: datetime, bump: bool
+) -> RsvpResult:
     with transaction.atomic():
-        meeting = lock_meeting(meeting)
+        meeting = lock_meeting(meeting, changing=bump)  # the page shows seats taken
         if meeting.is_cancelled:
             raise RsvpRefused("This meeting was cancelled, so it takes no answers.")
         if meeting.starts_at <= now:
@@ -54,6 +70,9 @@ def set_rsvp(
         rsvp = Rsvp.objects.filter(meeting=meeting, user=user).first()
         if rsvp is not None and rsvp.response == response:
             return RsvpResult(rsvp=rsvp, changed=False)
+        if not bump:
+            # Bumping now would take the version's lock after the meeting's (see `bump`).
+            raise _AnsweredMeanwhile
         was_holding_seat = rsvp is not None and rsvp.holds_seat
         waitlisted_at = None
         if response == Rsvp.Response.YES and not _has_free_seat(meeting):
@@ -66,7 +85,6 @@ def set_rsvp(
             rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
             rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
         promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
-        ScheduleVersion.objects.bump()  # the page shows seats taken
         messages = [plan.plan_answer(rsvp=rsvp, now=now)]
         messages += [plan.plan_promotion(rsvp=seat, now=now) for seat in promoted]
         queue.enqueue_on_commit([message.pk for message in messages if message])
@@ -110,7 +128,8 @@ def _has_free_seat(meeting: Meeting) -> bool:
 
 
 def promote_waitlist(*, meeting: Meeting, now: datetime | None = None) -> list[Rsvp]:
-    """Give free seats to the earliest waiting answers. Call with the meeting locked."""
+    """Give free seats to the earliest waiting answers. Call with the meeting locked by
+    `lock_meeting(meeting, changing=True)`."""
     now = now or timezone.now()
     promoted = []
     for rsvp in Rsvp.objects.filter(meeting=meeting).waitlisted():
@@ -120,8 +139,6 @@ def promote_waitlist(*, meeting: Meeting, now: datetime | None = None) -> list[R
         rsvp.save(update_fields=["waitlisted_at", "promoted_at", "updated_at"])
         promoted.append(rsvp)
         logger.info("Promoted %s from the waitlist of meeting %s", rsvp.user_id, meeting.pk)
-    if promoted:
-        ScheduleVersion.objects.bump()
     return promoted
 
 
@@ -165,9 +182,15 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
         .distinct()
     )
     promoted: list[Rsvp] = []
-    for meeting_id in sorted(set(meeting_ids)):
+    for meeting in (
+        Meeting.objects.filter(pk__in=meeting_ids).select_related("series").order_by("pk")
+    ):
+        # Looked at unlocked first: most minutes nothing is free, and locking would move
+        # the schedule version, emptying every cached page, for nothing.
+        if not _has_free_seat(meeting):
+            continue
         with transaction.atomic():
-            meeting = lock_meeting(Meeting(pk=meeting_id))
+            meeting = lock_meeting(meeting, changing=True)
             seats = promote_waitlist(meeting=meeting, now=now)
             messages = [plan.plan_promotion(rsvp=seat, now=now) for seat in seats]
             queue.enqueue_on_commit([message.pk for message in messages if message])
@@ -178,16 +201,16 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
 def delete_account(*, user: User) -> None:
     """Delete the member and their answers, handing their seats to the waitlist."""
     with transaction.atomic():
+        # Their answers leave the counts; the version's lock comes first (see `bump`).
+        ScheduleVersion.objects.bump()
         meeting_ids = list(
             Rsvp.objects.filter(user=user).holding_seats().values_list("meeting_id", flat=True)
         )
         user.delete()
         promotions = []
         for meeting in Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"):
-            for seat in promote_waitlist(meeting=lock_meeting(meeting)):
+            for seat in promote_waitlist(meeting=lock_meeting(meeting, changing=True)):
                 promotions.append(plan.plan_promotion(rsvp=seat))
-        # Their answers are gone from the counts; bumped last, after the meeting locks.
-        ScheduleVersion.objects.bump()
         queue.enqueue_on_commit([message.pk for message in promotions if message])
 
 

@@ -13,6 +13,7 @@ from meetings import services
 from meetings.models import PLACEHOLDER_JOIN_URL, Meeting, Series
 from members.models import Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.locks import takes_the_version_lock_first
 
 ADD_MEETING_URL = reverse("admin:meetings_meeting_add")
 MEETING_LIST_URL = reverse("admin:meetings_meeting_changelist")
@@ -1840,3 +1841,21 @@ def test_an_extra_meeting_in_a_legacy_zone_is_read_in_its_current_zone(client, s
 
     assert response.status_code == 302
     assert Meeting.objects.get().starts_at == datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
+
+
+def test_saving_a_series_in_the_admin_locks_the_version_first(client, staff, series):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_series_url(series)))
+    data["name"] = "CoP-F Americas"
+
+    assert takes_the_version_lock_first(lambda: client.post(change_series_url(series), data))
+    assert Series.objects.get(pk=series.pk).name == "CoP-F Americas"
+
+
+def test_saving_a_meeting_in_the_admin_locks_the_version_first(client, staff, meeting):
+    client.force_login(staff)
+    data = form_data_from(client.get(change_meeting_url(meeting)))
+    data["title"] = "Harvest circle"
+
+    assert takes_the_version_lock_first(lambda: client.post(change_meeting_url(meeting), data))
+    assert Meeting.objects.get(pk=meeting.pk).title == "Harvest circle"

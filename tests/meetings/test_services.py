@@ -3,12 +3,14 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import ProtectedError
 
 from meetings import services
-from meetings.models import Meeting
+from meetings.models import Meeting, ScheduleVersion, Series
 from members.models import Delivery, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.locks import takes_the_version_lock_first
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -404,3 +406,62 @@ class TestRemoveMeeting:
 
         with pytest.raises(ProtectedError):
             meeting.delete()
+
+
+@pytest.mark.django_db
+class TestLockOrder:
+    """Each schedule writer locks the schedule version before any row (tests/locks.py)."""
+
+    def test_materializing_locks_the_version_first(self, frozen_now):
+        series = SeriesFactory()
+
+        assert takes_the_version_lock_first(lambda: services.materialize_series(series=series))
+
+    def test_materializing_a_changed_rule_locks_the_version_first(self, frozen_now):
+        series = SeriesFactory()
+        services.materialize_series(series=series)
+        Series.objects.filter(pk=series.pk).update(rrule="FREQ=MONTHLY;BYDAY=3TU")
+        series.refresh_from_db()
+
+        assert takes_the_version_lock_first(lambda: services.materialize_series(series=series))
+
+    def test_scheduling_an_extra_meeting_locks_the_version_first(self, series):
+        assert takes_the_version_lock_first(
+            lambda: services.schedule_extra_meeting(
+                title="Extra", series=series, starts_at=datetime(2027, 3, 1, 14, tzinfo=UTC)
+            )
+        )
+
+    def test_moving_locks_the_version_first(self, meeting):
+        assert takes_the_version_lock_first(
+            lambda: services.move_meeting(
+                meeting=meeting, starts_at=meeting.starts_at + timedelta(hours=1)
+            )
+        )
+
+    def test_editing_locks_the_version_first(self, meeting):
+        assert takes_the_version_lock_first(
+            lambda: services.update_meeting(meeting=meeting, title="Harvest circle")
+        )
+
+    def test_cancelling_locks_the_version_first(self, meeting):
+        assert takes_the_version_lock_first(lambda: services.cancel_meeting(meeting=meeting))
+
+    def test_removing_locks_the_version_first(self, meeting):
+        assert takes_the_version_lock_first(lambda: services.remove_meeting(meeting=meeting))
+
+    def test_saving_a_series_locks_the_version_first(self, series):
+        series.name = "CoP-F Americas"
+
+        assert takes_the_version_lock_first(series.save)
+
+    def test_deleting_a_series_locks_the_version_first(self, meeting):
+        assert takes_the_version_lock_first(meeting.series.delete)
+
+    def test_locking_a_meeting_to_send_mail_leaves_the_version_alone(self, meeting):
+        before = ScheduleVersion.objects.current()
+
+        with transaction.atomic():
+            services.lock_meeting(meeting)
+
+        assert ScheduleVersion.objects.current() == before

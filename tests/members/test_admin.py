@@ -6,9 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from members.models import Delivery, User
+from meetings.models import Meeting, ScheduleVersion
+from members.models import Delivery, Rsvp, User
+from members.services import set_rsvp
+from tests.factories import MeetingFactory, UserFactory
 from tests.members.deliveries.support import (
     NOW,
     answer,
@@ -310,3 +314,41 @@ def test_the_delivery_list_drilled_down_past_the_supported_years_is_refused_not_
     response = client.get(f"{url}?{query}")
 
     assert (response.status_code, response["Location"]) == (302, f"{url}?e=1")
+
+
+def seated_and_waiting() -> tuple[Meeting, User, User]:
+    meeting = MeetingFactory(starts_at=timezone.now() + timedelta(days=7), capacity=1)
+    seated, waiting = UserFactory(), UserFactory()
+    set_rsvp(user=seated, meeting=meeting, response="yes")
+    set_rsvp(user=waiting, meeting=meeting, response="yes")
+    return meeting, seated, waiting
+
+
+def test_deleting_a_user_in_the_admin_hands_their_seat_on_and_moves_the_version(client, staff):
+    meeting, seated, waiting = seated_and_waiting()
+    before = ScheduleVersion.objects.current()
+    client.force_login(staff)
+
+    response = client.post(reverse("admin:members_user_delete", args=[seated.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=seated.pk).exists()
+    assert list(
+        Rsvp.objects.filter(meeting=meeting).holding_seats().values_list("user", flat=True)
+    ) == [waiting.pk]
+    assert ScheduleVersion.objects.current() > before
+
+
+def test_deleting_users_from_the_list_hands_their_seats_on(client, staff):
+    meeting, seated, waiting = seated_and_waiting()
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:members_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [seated.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert list(
+        Rsvp.objects.filter(meeting=meeting).holding_seats().values_list("user", flat=True)
+    ) == [waiting.pk]

@@ -105,7 +105,7 @@ def test_without_the_guard_concurrent_answers_overbook_the_meeting(monkeypatch):
         counted.wait()
         return taken
 
-    def lock_nothing(meeting: Meeting) -> Meeting:
+    def lock_nothing(meeting: Meeting, *, changing: bool = False) -> Meeting:
         return Meeting.objects.select_related("series").get(pk=meeting.pk)
 
     monkeypatch.setattr(services, "lock_meeting", lock_nothing)

@@ -4,10 +4,11 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
-from meetings.models import Meeting
+from meetings.models import Meeting, ScheduleVersion
 from members import selectors, services
 from members.models import Delivery, Follow, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.locks import takes_the_version_lock_first
 
 # Before the factory meeting (2027-01-11 14:00 UTC), so answers are open.
 ANSWERED = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -573,3 +574,59 @@ class TestUnfollowSeries:
         services.unfollow_series(user=UserFactory(), series=series)
 
         assert not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+class TestLockOrder:
+    """Each answer-side writer locks the schedule version before any row (tests/locks.py)."""
+
+    def test_a_first_answer_locks_the_version_first(self, user, meeting):
+        assert takes_the_version_lock_first(lambda: answer(user, meeting, "yes"))
+
+    def test_a_changed_answer_locks_the_version_first(self, user, meeting):
+        answer(user, meeting, "yes")
+
+        assert takes_the_version_lock_first(lambda: answer(user, meeting, "no", minutes=1))
+
+    def test_an_answer_changed_between_the_look_and_the_lock_is_taken_with_the_version_lock(
+        self, user, meeting, monkeypatch
+    ):
+        answer(user, meeting, "yes")
+        real_set_rsvp = services._set_rsvp
+        attempts = []
+
+        def answer_no_meanwhile(**kwargs):
+            if not attempts:
+                Rsvp.objects.filter(user=user, meeting=meeting).update(response="no")
+            attempts.append(kwargs["bump"])
+            return real_set_rsvp(**kwargs)
+
+        monkeypatch.setattr(services, "_set_rsvp", answer_no_meanwhile)
+
+        result = answer(user, meeting, "yes", minutes=1)
+
+        assert attempts == [False, True]
+        assert result.changed is True
+        assert rsvp_of(user, meeting).response == "yes"
+
+    def test_deleting_an_account_locks_the_version_first(self):
+        meeting = MeetingFactory(capacity=1)
+        [seated], _ = fill(meeting, seated=1, waiting=1)
+
+        assert takes_the_version_lock_first(lambda: services.delete_account(user=seated))
+
+    def test_promoting_freed_seats_locks_the_version_first(self):
+        meeting = MeetingFactory(capacity=1)
+        fill(meeting, seated=1, waiting=1)
+        Meeting.objects.filter(pk=meeting.pk).update(capacity=2)
+
+        assert takes_the_version_lock_first(lambda: services.promote_freed_seats(now=at(10)))
+
+    def test_full_meetings_move_no_version(self):
+        meeting = MeetingFactory(capacity=1)
+        fill(meeting, seated=1, waiting=1)
+        before = ScheduleVersion.objects.current()
+
+        services.promote_freed_seats(now=at(10))
+
+        assert ScheduleVersion.objects.current() == before
