@@ -11,6 +11,8 @@ elsewhere hits every path alike:
   (a) GET /?tz=Europe/Lisbon                 anonymous front page
   (b) GET /calendar.ics                      unchanged feed, 200
   (c) GET /calendar.ics If-None-Match        unchanged feed, 304
+  (d) GET /  signed in (Europe/Lisbon)        a member's front page: the shared body from
+                                             the cache, their own answers rendered
 
 each from CONNECTIONS threads on keep-alive http.client connections (gunicorn's sync
 workers close them after each answer; http.client reopens). It prints requests/s and the
@@ -62,6 +64,42 @@ def prepare_database(workdir: Path) -> dict[str, str]:
         stdout=subprocess.DEVNULL,
     )
     return env
+
+
+# A verified member in Lisbon who answered the next East session, signed in through a
+# session made the way Django's login makes one; prints the session key.
+MEMBER_SESSION = """
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.utils.module_loading import import_string
+from meetings.models import Meeting
+from members.models import User
+from members.services import set_rsvp
+
+user = User.objects.create_user(email="bench@example.org", password="x", timezone="Europe/Lisbon")
+EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+meeting = Meeting.objects.filter(title="CoP-F East").order_by("starts_at").first()
+set_rsvp(user=user, meeting=meeting, response="yes")
+session = import_string(settings.SESSION_ENGINE + ".SessionStore")()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def member_session(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "shell", "-c", MEMBER_SESSION],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.split()[-1]
 
 
 def start_gunicorn(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
@@ -117,6 +155,7 @@ def main() -> None:
         wait_until_up(app_port, "/robots.txt", app)
         wait_until_up(hello_port, "/", hello)
 
+        member = {"Cookie": f"sessionid={member_session(env)}"}
         probe = http.client.HTTPConnection("127.0.0.1", app_port, timeout=10)
         status, body, headers = get(probe, "/calendar.ics", {})
         assert status == 200, status
@@ -124,6 +163,9 @@ def main() -> None:
         status, page, _ = get(probe, "/?tz=Europe/Lisbon", {})
         assert status == 200, status
         assert b"Europe/Lisbon" in page
+        status, own, _ = get(probe, "/", member)
+        assert status == 200, status
+        assert b'aria-pressed="true"' in own, "the member's page shows their answer"
         probe.close()
         print(
             f"front page {len(page):,} bytes; feed {body.count(b'BEGIN:VEVENT')} events, "
@@ -140,6 +182,7 @@ def main() -> None:
             ("(a) GET /?tz=Europe/Lisbon anonymous", app_port, "/?tz=Europe/Lisbon", {}),
             ("(b) GET /calendar.ics (200)", app_port, "/calendar.ics", {}),
             ("(c) GET /calendar.ics (304)", app_port, "/calendar.ics", {"If-None-Match": etag}),
+            ("(d) GET / signed-in member", app_port, "/", member),
         ]
         totals: dict[str, Result] = {}
         for _ in range(ROUNDS):

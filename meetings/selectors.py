@@ -1,5 +1,6 @@
 """Reads of the schedule."""
 
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,12 +43,20 @@ def upcoming_meetings(
     meetings = Meeting.objects.upcoming(now=now or timezone.now()).select_related("series")
     if series is not None:
         meetings = meetings.filter(series=series)
-    if viewer is not None and viewer.is_authenticated:
-        answers = Meeting.rsvps.field.model.objects.filter(user=viewer)
-        meetings = meetings.prefetch_related(
-            Prefetch("rsvps", queryset=answers, to_attr="viewer_rsvps")
-        )
-    return meetings.order_by("starts_at", "pk")
+    return _with_viewer_answers(meetings, viewer).order_by("starts_at", "pk")
+
+
+def meetings_for_viewer(*, ids: Iterable[int], viewer: object) -> MeetingQuerySet:
+    """The meetings with these ids, with `viewer_rsvps` as `upcoming_meetings` gives."""
+    meetings = Meeting.objects.filter(pk__in=ids).select_related("series")
+    return _with_viewer_answers(meetings, viewer)
+
+
+def _with_viewer_answers(meetings: MeetingQuerySet, viewer: object) -> MeetingQuerySet:
+    if viewer is None or not viewer.is_authenticated:
+        return meetings
+    answers = Meeting.rsvps.field.model.objects.filter(user=viewer)
+    return meetings.prefetch_related(Prefetch("rsvps", queryset=answers, to_attr="viewer_rsvps"))
 
 
 def next_meeting_of_each_series(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from . import display, feeds, ical, selectors
 from . import month as month_grid
 from .models import Meeting, Series
-from .pagecache import cache_anonymous_page
+from .pagecache import cache_anonymous_page, shared_part
 
 # Sessions per page of the list: with two monthly tracks, about the next five months.
 PAGE_SIZE = 10
@@ -25,13 +25,21 @@ def schedule(request: HttpRequest) -> HttpResponse:
     coming sessions a page at a time, and this month as a grid. Later pages hold only the
     list."""
     page = _page_number(request)
-    now = timezone.now()
     zone = request.viewer_timezone.zone
+    body = shared_part(
+        request,
+        "meetings/_schedule_body.html",
+        lambda: _schedule_context(page=page, zone=zone),
+        key=(str(page),),
+    )
+    return render(request, "meetings/schedule.html", {"page": page, "body": body})
+
+
+def _schedule_context(*, page: int, zone: ZoneInfo) -> dict[str, object]:
+    now = timezone.now()
     offset = (page - 1) * PAGE_SIZE
     # One more than a page tells whether there is a later page, without counting them all.
-    meetings = list(
-        selectors.upcoming_meetings(now=now, viewer=request.user)[offset : offset + PAGE_SIZE + 1]
-    )
+    meetings = list(selectors.upcoming_meetings(now=now)[offset : offset + PAGE_SIZE + 1])
     if page > 1 and not meetings:
         raise Http404(_("There are no sessions that far ahead."))
     context = {
@@ -45,12 +53,12 @@ def schedule(request: HttpRequest) -> HttpResponse:
         ),
     }
     if page == 1:
-        cards = selectors.next_meeting_of_each_series(now=now, viewer=request.user)
+        cards = selectors.next_meeting_of_each_series(now=now)
         context["next_sessions"] = display.next_sessions(list(cards), zone, now=now)
         # This month, or the next session's when nothing is left this month.
         soonest = meetings[0].local_start(zone) if meetings else now.astimezone(zone)
         context["month"] = _month(first=soonest.date().replace(day=1), zone=zone)
-    return render(request, "meetings/schedule.html", context)
+    return context
 
 
 def month_view(request: HttpRequest, year: int, month: int) -> HttpResponse:
@@ -85,46 +93,55 @@ def _month(*, first: date, zone: ZoneInfo) -> month_grid.Month:
 def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug)
     zone = request.viewer_timezone.zone
-    upcoming = list(selectors.upcoming_meetings(series=series, viewer=request.user))
-    previous = selectors.previous_meeting(meeting=upcoming[0]) if upcoming else None
-    return render(
+    body = shared_part(
         request,
-        "meetings/series_detail.html",
-        {
-            "series": series,
-            "schedule_text": display.series_schedule(series),
-            "for_you": display.series_for_viewer(series, upcoming[:8], zone),
-            "anchor_text": display.anchor_explanation(series.anchor_zone, around=timezone.now()),
-            "meetings": display.mark_clock_changes(upcoming, zone, previous=previous),
-            **display.feed_links(
-                reverse("meetings:series_calendar_feed", kwargs={"slug": series.slug}),
-                title=f"{series.name} in your calendar",
-                feed_id="series",
-            ),
-            "following": (
-                request.user.is_authenticated and series.follows.filter(user=request.user).exists()
-            ),
-        },
+        "meetings/_series_body.html",
+        lambda: _series_context(series=series, zone=zone),
+        key=(slug,),
     )
+    return render(request, "meetings/series_detail.html", {"series": series, "body": body})
+
+
+def _series_context(*, series: Series, zone: ZoneInfo) -> dict[str, object]:
+    upcoming = list(selectors.upcoming_meetings(series=series))
+    previous = selectors.previous_meeting(meeting=upcoming[0]) if upcoming else None
+    return {
+        "series": series,
+        "schedule_text": display.series_schedule(series),
+        "for_you": display.series_for_viewer(series, upcoming[:8], zone),
+        "anchor_text": display.anchor_explanation(series.anchor_zone, around=timezone.now()),
+        "meetings": display.mark_clock_changes(upcoming, zone, previous=previous),
+        **display.feed_links(
+            reverse("meetings:series_calendar_feed", kwargs={"slug": series.slug}),
+            title=_("%(series)s in your calendar") % {"series": series.name},
+            feed_id="series",
+        ),
+    }
 
 
 @cache_anonymous_page()
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     zone = request.viewer_timezone.zone
+    body = shared_part(
+        request,
+        "meetings/_meeting_body.html",
+        lambda: _meeting_context(meeting=meeting, zone=zone),
+        key=(str(pk),),
+    )
+    return render(request, "meetings/meeting_detail.html", {"meeting": meeting, "body": body})
+
+
+def _meeting_context(*, meeting: Meeting, zone: ZoneInfo) -> dict[str, object]:
     now = timezone.now()
     local = display.localize(meeting, zone)
-    return render(
-        request,
-        "meetings/meeting_detail.html",
-        {
-            "meeting": meeting,
-            "local": local,
-            "relative": display.relative_start(start=local.start, end=local.end, now=now),
-            "world_times": display.world_times(meeting),
-            "is_past": meeting.ends_at <= now,
-        },
-    )
+    return {
+        "meeting": meeting,
+        "local": local,
+        "relative": display.relative_start(start=local.start, end=local.end, now=now),
+        "world_times": display.world_times(meeting),
+        "is_past": meeting.ends_at <= now,
+    }
 
 
 @require_safe

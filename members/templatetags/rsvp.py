@@ -1,17 +1,42 @@
+from collections.abc import Callable
 from datetime import datetime
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from meetings import display
-from meetings.models import Meeting
+from meetings import display, pagecache
+from meetings.models import Meeting, Series
 
 from .. import selectors
 from ..models import Rsvp
 
 register = template.Library()
+LIBRARY = "rsvp"  # this module's name, as `{% load %}` knows it
+
+PartContext = Callable[[template.Context, Meeting | Series], dict[str, object]]
+
+
+def member_part(template_name: str) -> Callable[[PartContext], PartContext]:
+    """A tag for what one viewer sees of a meeting or a series: `template_name` rendered
+    with what the function returns. Inside a part every viewer shares
+    (`meetings.pagecache.shared_part`) it leaves a marker that each request fills in."""
+
+    def decorate(func: PartContext) -> PartContext:
+        name = func.__name__
+
+        def tag(context: template.Context, obj: Meeting | Series) -> str:
+            if context.get(pagecache.SHARED):
+                return pagecache.part_marker(LIBRARY, name, obj)
+            return render_to_string(template_name, func(context, obj))
+
+        register.simple_tag(tag, takes_context=True, name=name)
+        return func
+
+    return decorate
+
 
 CHOICES = Rsvp.Response.choices
 COMING = (Rsvp.Response.YES, Rsvp.Response.MAYBE)
@@ -25,7 +50,7 @@ def _viewer_rsvp(meeting: Meeting, user: object) -> object:
     return answers[0] if answers else None
 
 
-@register.inclusion_tag("members/_rsvp_buttons.html", takes_context=True)
+@member_part("members/_rsvp_buttons.html")
 def rsvp_buttons(context: template.Context, meeting: Meeting) -> dict[str, object]:
     """Yes / maybe / no: buttons that answer for a signed-in member; for a visitor, links
     that lead through log-in or sign-up and answer once they are a member. Links, not a
@@ -53,7 +78,7 @@ def _with_next(name: str, path: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': path})}"
 
 
-@register.inclusion_tag("members/_join_box.html", takes_context=True)
+@member_part("members/_join_box.html")
 def join_box(context: template.Context, meeting: Meeting) -> dict[str, object]:
     """The Join button for a member who answered yes or maybe: live from a quarter of an
     hour before the start until the end; before that, when it opens."""
@@ -81,7 +106,7 @@ def _local_time(moment: datetime) -> str:
     return f"{local:%H:%M} {display.zone_label(local)}"
 
 
-@register.inclusion_tag("members/_rsvp_panel.html", takes_context=True)
+@member_part("members/_rsvp_panel.html")
 def rsvp_panel(context: template.Context, meeting: Meeting) -> dict[str, object]:
     """Who is coming, and the viewer's own answer, for the meeting page."""
     request = context["request"]
@@ -102,5 +127,15 @@ def rsvp_panel(context: template.Context, meeting: Meeting) -> dict[str, object]
     }
 
 
-def _with_next(name: str, path: str) -> str:
-    return f"{reverse(name)}?{urlencode({'next': path})}"
+@member_part("members/_follow_form.html")
+def follow_form(context: template.Context, series: Series) -> dict[str, object]:
+    """Follow or unfollow, for a signed-in member; nothing for a visitor."""
+    request = context["request"]
+    user = request.user
+    return {
+        "series": series,
+        "signed_in": user.is_authenticated,
+        "following": user.is_authenticated and series.follows.filter(user=user).exists(),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }

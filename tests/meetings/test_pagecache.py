@@ -2,13 +2,15 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from meetings import services
+from meetings import pagecache, services, views
 from meetings.models import Meeting, ScheduleVersion
 from members import services as member_services
 from tests.factories import SeriesFactory, UserFactory
@@ -228,6 +230,85 @@ class TestEveryChangeShowsOnTheNextRequest:
         assert "1 coming" in rendered(client, "/")[0]
         member_services.delete_account(user=member)
         assert "0 coming" in rendered(client, "/")[0]
+
+
+class TestSharedParts:
+    """Signed-in members get the body of a page from the same cache, with their own
+    answers, Join button and follow form rendered per request."""
+
+    @pytest.fixture
+    def bodies(self, monkeypatch):
+        """How many times the front page's shared part was built."""
+        built = []
+        real = views._schedule_context
+
+        def counted(**kwargs):
+            built.append(kwargs)
+            return real(**kwargs)
+
+        monkeypatch.setattr(views, "_schedule_context", counted)
+        return built
+
+    def member_client(self, zone: str = "Europe/Lisbon", **fields) -> Client:
+        client = Client()
+        client.force_login(UserFactory(timezone=zone, **fields))
+        return client
+
+    def test_members_in_one_zone_share_one_body_and_each_sees_their_own_answers(self, east, bodies):
+        answering, other = self.member_client(), self.member_client()
+        user = answering.get("/me/").wsgi_request.user
+        answering.get("/")  # cached before the answer moves the version, and again after
+        member_services.set_rsvp(user=user, meeting=next_meeting(east), response="yes")
+        bodies.clear()
+
+        mine = answering.get("/").content.decode()
+        theirs = other.get("/").content.decode()
+
+        assert len(bodies) == 1
+        assert mine.count('aria-pressed="true"') == 2  # on the next card and in the list
+        assert theirs.count('aria-pressed="true"') == 0
+        assert "1 coming" in mine
+        assert "1 coming" in theirs
+
+    def test_a_visitor_and_a_member_share_the_body_but_not_the_forms(self, client, east, bodies):
+        visitor = client.get("/?tz=Europe/Lisbon").content.decode()
+        member = self.member_client().get("/").content.decode()
+
+        assert len(bodies) == 1
+        assert "rsvp-anon" in visitor
+        assert "csrfmiddlewaretoken" not in visitor
+        assert "rsvp-anon" not in member
+        assert "csrfmiddlewaretoken" in member
+
+    def test_members_in_other_zones_get_their_own_body(self, east, bodies):
+        lisbon = self.member_client("Europe/Lisbon").get("/").content.decode()
+        tokyo = self.member_client("Asia/Tokyo").get("/").content.decode()
+
+        assert len(bodies) == 2
+        assert "14:00–15:30 WET" in lisbon
+        assert "23:00–00:30 (+1 day) JST" in tokyo
+
+    def test_a_members_forms_send_them_back_to_the_page_they_were_on(self, east):
+        html = self.member_client().get("/series/cop-f-east/").content.decode()
+
+        assert 'name="next" value="/series/cop-f-east/"' in html
+        assert "Follow CoP-F East" in html
+
+    def test_a_part_for_a_meeting_deleted_since_shows_nothing(self, rf, db):
+        request = rf.get("/")
+        request.user = AnonymousUser()
+        html = "<p>before</p><!--member-part rsvp.rsvp_buttons meeting 999999--><p>after</p>"
+
+        assert pagecache.fill_member_parts(html, request) == "<p>before</p><p>after</p>"
+
+    def test_html_without_markers_is_returned_as_it_is_without_a_query(
+        self, rf, db, django_assert_num_queries
+    ):
+        request = rf.get("/")
+        request.user = AnonymousUser()
+
+        with django_assert_num_queries(0):
+            assert pagecache.fill_member_parts("<p>a</p>", request) == "<p>a</p>"
 
 
 def test_a_cached_front_page_reads_the_version_before_the_cache_entry(client, east):
