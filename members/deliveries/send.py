@@ -113,6 +113,7 @@ def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> Ch
         result.outcomes = dict.fromkeys(delivery_ids, PAUSED)
         return result
     claimed = claim_chunk(delivery_ids, now=now)
+    invitations = invitations_of([delivery for delivery, _ in claimed])
     failing = status.is_failing
     parts = render.SharedParts()
     deadline = time.monotonic() + CHUNK_BUDGET.total_seconds()
@@ -126,7 +127,13 @@ def deliver_chunk(delivery_ids: list[int], *, now: datetime | None = None) -> Ch
         # Checked and stamped when its turn comes, not when the chunk was claimed.
         at = now if pinned else timezone.now()
         try:
-            outcome = _deliver_claimed(delivery, now=at, preloaded=answer, parts=parts)
+            outcome = _deliver_claimed(
+                delivery,
+                now=at,
+                preloaded=answer,
+                invitations=invitations.get((delivery.meeting_id, delivery.user_id)),
+                parts=parts,
+            )
         except TransientFailure as failure:
             result.retries[delivery.pk] = failure
             outcome = RETRY
@@ -152,10 +159,15 @@ def _give_back(delivery_ids: list[int], *, now: datetime) -> None:
 
 
 def _deliver_claimed(
-    delivery: Delivery, *, now: datetime, preloaded: Rsvp | None, parts: "render.SharedParts"
+    delivery: Delivery,
+    *,
+    now: datetime,
+    preloaded: Rsvp | None,
+    invitations: "list[Invitation] | None",
+    parts: "render.SharedParts",
 ) -> str:
     try:
-        reason, answer = _check(delivery, now=now, preloaded=preloaded)
+        reason, answer = _check(delivery, now=now, preloaded=preloaded, invitations=invitations)
         if reason == WAITING_FOR_INVITATION:
             _hold(delivery, now=now)
             return HELD
@@ -246,15 +258,24 @@ def _claim_returning(delivery_ids: list[int], *, now: datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _check(delivery: Delivery, *, now: datetime, preloaded: Rsvp | None) -> tuple[str, Rsvp | None]:
+def _check(
+    delivery: Delivery,
+    *,
+    now: datetime,
+    preloaded: Rsvp | None,
+    invitations: "list[Invitation] | None" = None,
+) -> tuple[str, Rsvp | None]:
     """Why the message should no longer go out ("" if it should), and the member's answer.
 
     A calendar message is checked with the meeting locked, and the member's answer read
     again under that lock (an answer changing now plans a newer message); a reminder goes
-    by the answer loaded with its chunk. If the meeting changed since a calendar message
-    was planned it takes the member's next SEQUENCE then, so whatever is planned after it
-    carries a higher one.
+    by the answer and the invitations loaded with its chunk, and takes no lock. If the
+    meeting changed since a calendar message was planned it takes the member's next
+    SEQUENCE then, so whatever is planned after it carries a higher one.
     """
+    if delivery.kind not in ALL_CALENDAR_KINDS:
+        reason = skip_reason(delivery, now=now, answer=preloaded, invitations=invitations)
+        return reason, preloaded
     with transaction.atomic():
         answer = preloaded
         if delivery.kind in ALL_CALENDAR_KINDS:
@@ -361,10 +382,17 @@ def _finish(
 # --- does the message still stand? ----------------------------------------------------------
 
 
-def skip_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
+def skip_reason(
+    delivery: Delivery,
+    *,
+    now: datetime,
+    answer: Rsvp | None,
+    invitations: "list[Invitation] | None" = None,
+) -> str:
     """Why this message should no longer go out, or "" if it should (for a reminder that
-    must wait for the member's invitation: WAITING_FOR_INVITATION)."""
-    reason = _stale_reason(delivery, now=now, answer=answer)
+    must wait for the member's invitation: WAITING_FOR_INVITATION). A reminder's
+    `invitations`, if its chunk loaded them (`invitations_of`), save a query."""
+    reason = _stale_reason(delivery, now=now, answer=answer, invitations=invitations)
     if reason or delivery.kind not in ALL_CALENDAR_KINDS:
         return reason
     newer = Delivery.objects.filter(
@@ -403,7 +431,13 @@ def _holds_it_already(delivery: Delivery, *, answer: Rsvp | None) -> bool:
     )
 
 
-def _stale_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
+def _stale_reason(
+    delivery: Delivery,
+    *,
+    now: datetime,
+    answer: Rsvp | None,
+    invitations: "list[Invitation] | None",
+) -> str:
     meeting, user = delivery.meeting, delivery.user
     if not user.is_active or not user.email_enabled:
         return "The member turned e-mail off."
@@ -423,13 +457,19 @@ def _stale_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> 
     if answer is not None and answer.is_waitlisted:
         return "The member is on the waitlist; they hear from us when a seat frees up."
     if delivery.kind in REMINDER_OFFSETS:
-        return _reminder_reason(delivery, now=now, answer=answer)
+        return _reminder_reason(delivery, now=now, answer=answer, invitations=invitations)
     if delivery.kind == Kind.PROMOTION and (answer is None or not answer.holds_seat):
         return "The member no longer holds a seat."
     return ""
 
 
-def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
+def _reminder_reason(
+    delivery: Delivery,
+    *,
+    now: datetime,
+    answer: Rsvp | None,
+    invitations: "list[Invitation] | None",
+) -> str:
     meeting, user = delivery.meeting, delivery.user
     if meeting.sequence != delivery.meeting_sequence:
         return "The meeting changed after this reminder was planned; a new one is planned."
@@ -439,16 +479,16 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
     if answer is None and not _follows(delivery):
         return "The member no longer follows this series."
     offset = REMINDER_OFFSETS[delivery.kind]
-    # One query: the member's invitations and updates still on their way, or just sent.
-    invitations = set(
-        Delivery.objects.filter(meeting=meeting, user=user, kind__in=CALENDAR_KINDS)
-        .filter(
-            Q(state__in=[State.PENDING, State.SENDING])
-            | Q(state=State.SENT, sent_at__gte=delivery.due_at - REMINDER_AFTER_INVITE)
-        )
-        .values_list("state", flat=True)
-    )
-    if State.SENT in invitations:
+    if invitations is None:
+        invitations = invitations_of([delivery]).get((meeting.pk, user.pk), [])
+    # The member's invitations and updates still on their way, or sent just before.
+    states = {
+        invitation.state
+        for invitation in invitations
+        if invitation.state != State.SENT
+        or invitation.sent_at >= delivery.due_at - REMINDER_AFTER_INVITE
+    }
+    if State.SENT in states:
         return (
             "The member was sent this meeting's invitation or an update minutes before; "
             "a reminder would repeat it."
@@ -460,9 +500,44 @@ def _reminder_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) 
             f"Too late to be useful: the meeting starts in {_minutes(meeting.starts_at - now)}, "
             f"less than half of the {_minutes(offset)} this reminder gives."
         )
-    if invitations:
+    if states:
         return WAITING_FOR_INVITATION
     return ""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A member's invitation or update to a meeting, as a reminder's check needs it."""
+
+    state: str
+    sent_at: datetime | None
+
+
+def invitations_of(deliveries: list[Delivery]) -> dict[tuple[int, int], list[Invitation]]:
+    """For each reminder among `deliveries`, by (meeting, member): their invitations and
+    updates still on their way or sent shortly before a reminder is due. One query for a
+    whole chunk; the check then goes by what the chunk found when it was claimed."""
+    reminders = [delivery for delivery in deliveries if delivery.kind in REMINDER_OFFSETS]
+    if not reminders:
+        return {}
+    pairs = {(delivery.meeting_id, delivery.user_id) for delivery in reminders}
+    earliest = min(delivery.due_at for delivery in reminders) - REMINDER_AFTER_INVITE
+    found: dict[tuple[int, int], list[Invitation]] = {pair: [] for pair in pairs}
+    rows = (
+        Delivery.objects.filter(
+            meeting_id__in={meeting for meeting, _ in pairs},
+            user_id__in={user for _, user in pairs},
+            kind__in=CALENDAR_KINDS,
+        )
+        .filter(
+            Q(state__in=[State.PENDING, State.SENDING]) | Q(state=State.SENT, sent_at__gte=earliest)
+        )
+        .values_list("meeting_id", "user_id", "state", "sent_at")
+    )
+    for meeting_id, user_id, state, sent_at in rows:
+        if (meeting_id, user_id) in found:
+            found[meeting_id, user_id].append(Invitation(state=state, sent_at=sent_at))
+    return found
 
 
 def _follows(delivery: Delivery) -> bool:

@@ -685,6 +685,53 @@ def test_reminders_in_a_chunk_look_up_the_meeting_before_theirs_once(clock, monk
     ]
 
 
+@pytest.mark.parametrize("size", [1, 20])
+def test_a_chunk_of_reminders_costs_one_query_a_message_however_large(
+    clock, django_assert_num_queries, size
+):
+    meeting = east()
+    for n in range(size):
+        sent_invite(member(f"Member{n}"), meeting)
+    clock.move_to(DAY_BEFORE)
+    plan.plan_deliveries()
+    reminders = [
+        reminder.pk for reminder in Delivery.objects.filter(kind=Delivery.Kind.REMINDER_DAY)
+    ]
+
+    # The mail server's status; the claim, the rows, the answers; the members'
+    # invitations; the meeting before this one (for a clock change); then one UPDATE a
+    # message, marking it sent.
+    with django_assert_num_queries(6 + size):
+        result = sender.deliver_chunk(reminders)
+
+    assert list(result.outcomes.values()) == ["sent"] * size
+
+
+def test_a_reminder_in_a_chunk_waits_for_an_invitation_the_chunk_found_on_its_way(clock):
+    meeting = east()
+    asha, ben = member("Asha"), member("Ben")
+    sent_invite(asha, meeting)
+    sent_invite(ben, meeting)
+    clock.move_to(DAY_BEFORE)
+    plan.plan_deliveries()
+    reminders = {
+        reminder.user.display_name: reminder
+        for reminder in Delivery.objects.filter(kind=Delivery.Kind.REMINDER_DAY)
+    }
+    Delivery.objects.create(
+        meeting=meeting,
+        user=ben,
+        kind=Delivery.Kind.UPDATE,
+        sequence=1,
+        meeting_sequence=0,
+        due_at=DAY_BEFORE,
+    )
+
+    result = sender.deliver_chunk([reminders["Asha"].pk, reminders["Ben"].pk])
+
+    assert result.outcomes == {reminders["Asha"].pk: "sent", reminders["Ben"].pk: "held"}
+
+
 def test_a_chunk_out_of_time_gives_the_rest_back_to_the_sweep_with_their_attempts(
     clock, monkeypatch
 ):
