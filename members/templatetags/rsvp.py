@@ -68,8 +68,6 @@ def rsvp_buttons(context: template.Context, meeting: Meeting) -> dict[str, objec
         "status": selectors.rsvp_message(rsvp) if rsvp else "",
         "closed": closed,
         "next": request.get_full_path(),
-        "login_url": _with_next("account_login", request.get_full_path()),
-        "signup_url": _with_next("account_signup", request.get_full_path()),
         "csrf_token": context.get("csrf_token"),
     }
 
