@@ -16,7 +16,6 @@ it). Everything it starts or creates is stopped and removed at the end.
 import http.client
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,10 +23,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from http_load import Result, bench_environment, free_port, get, hammer, stop
+from http_load import (
+    ROOT,
+    Result,
+    bench_environment,
+    free_port,
+    get,
+    hammer,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 MEETINGS = 500
 REQUESTS = 2000
 THREADS = 4
@@ -70,43 +77,6 @@ def prepare_database(workdir: Path) -> dict[str, str]:
     return env
 
 
-def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    server_env = {**env, "SITE_URL": f"http://127.0.0.1:{port}"}
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "copf.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/robots.txt")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
 def cold_renders(port: int, touch: Callable[[int], None]) -> Result:
     """One request after each change: every one misses the cache and builds the feed."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -146,8 +116,8 @@ def main() -> None:
         env = prepare_database(workdir)
         print(f"set-up: migrated and created 500 meetings in {time.perf_counter() - began:.1f} s")
         port = free_port()
-        server = start_gunicorn(env, port, workdir / "gunicorn.log")
-        wait_until_up(port, server)
+        server = start_gunicorn("copf.wsgi:application", env, port, workdir / "gunicorn.log")
+        wait_until_up(port, server, path="/robots.txt")
 
         probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         status, body, headers = get(probe, "/calendar.ics", {})

@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
 
 @dataclass
 class Result:
@@ -130,3 +133,45 @@ def stop(server: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def start_gunicorn(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """`app` under gunicorn as the benchmarks run it: two sync workers, the project's
+    gunicorn.conf.py, on loopback; its output goes to `log`."""
+    server_env = {**env, "SITE_URL": f"http://127.0.0.1:{port}"}
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                app,
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_up(port: int, server: subprocess.Popen, *, path: str, timeout: float = 30) -> None:
+    """Wait until `path` answers 200, or fail if the server exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer in time")

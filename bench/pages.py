@@ -28,10 +28,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from http_load import Result, bench_environment, free_port, get, hammer, stop
+from http_load import (
+    ROOT,
+    VENV_BIN,
+    Result,
+    bench_environment,
+    free_port,
+    get,
+    hammer,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
 REQUESTS = 4000  # per path, over all rounds
 CONNECTIONS = 8
 ROUNDS = 4
@@ -102,45 +111,6 @@ def member_session(env: dict[str, str]) -> str:
     return done.stdout.split()[-1]
 
 
-def start_gunicorn(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    server_env = {**env, "SITE_URL": f"http://127.0.0.1:{port}"}
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                app,
-                "--config",
-                str(ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_until_up(port: int, path: str, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                connection.close()
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
 def main() -> None:
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="pages-", dir=ROOT / "var" / "bench"))
@@ -152,8 +122,8 @@ def main() -> None:
         app_port, hello_port = free_port(), free_port()
         app = start_gunicorn("copf.wsgi:application", env, app_port, workdir / "app.log")
         hello = start_gunicorn("bench.hello:application", env, hello_port, workdir / "hello.log")
-        wait_until_up(app_port, "/robots.txt", app)
-        wait_until_up(hello_port, "/", hello)
+        wait_until_up(app_port, app, path="/robots.txt")
+        wait_until_up(hello_port, hello, path="/")
 
         member = {"Cookie": f"sessionid={member_session(env)}"}
         probe = http.client.HTTPConnection("127.0.0.1", app_port, timeout=10)

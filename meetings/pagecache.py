@@ -164,7 +164,10 @@ def shared_part(
     version of the schedule (`build` gives its context, and is called only on a miss),
     with this viewer's own parts filled in. `key` names what else the part depends on (a
     page number, a slug)."""
-    version = getattr(request, "schedule_version", None) or ScheduleVersion.objects.current()
+    # A visitor's request read it already, to look for the whole page.
+    version = getattr(request, "schedule_version", None)
+    if version is None:
+        version = ScheduleVersion.objects.current()
     cache_key = _key(
         SHARED_PREFIX, template_name, *key, request.viewer_timezone.name, version=version
     )

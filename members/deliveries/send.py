@@ -158,12 +158,59 @@ def _give_back(delivery_ids: list[int], *, now: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """A member's invitation or update to a meeting, as a reminder's check needs it."""
+
+    state: str
+    sent_at: datetime | None
+
+
+def invitations_of(deliveries: list[Delivery]) -> dict[tuple[int, int], list[Invitation]]:
+    """For each reminder among `deliveries`, by (meeting, member): their invitations and
+    updates still on their way or sent shortly before a reminder is due. One query for a
+    whole chunk; the check then goes by what the chunk found when it was claimed."""
+    reminders = [delivery for delivery in deliveries if delivery.kind in REMINDER_OFFSETS]
+    if not reminders:
+        return {}
+    pairs = {(delivery.meeting_id, delivery.user_id) for delivery in reminders}
+    earliest = min(delivery.due_at for delivery in reminders) - REMINDER_AFTER_INVITE
+    found: dict[tuple[int, int], list[Invitation]] = {pair: [] for pair in pairs}
+    rows = (
+        Delivery.objects.filter(
+            meeting_id__in={meeting for meeting, _ in pairs},
+            user_id__in={user for _, user in pairs},
+            kind__in=CALENDAR_KINDS,
+        )
+        .filter(
+            Q(state__in=[State.PENDING, State.SENDING]) | Q(state=State.SENT, sent_at__gte=earliest)
+        )
+        .values_list("meeting_id", "user_id", "state", "sent_at")
+    )
+    for meeting_id, user_id, state, sent_at in rows:
+        if (meeting_id, user_id) in found:
+            found[meeting_id, user_id].append(Invitation(state=state, sent_at=sent_at))
+    return found
+
+
+def _follows(delivery: Delivery) -> bool:
+    series_id = delivery.meeting.series_id
+    return (
+        bool(series_id) and Follow.objects.filter(user=delivery.user, series_id=series_id).exists()
+    )
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _deliver_claimed(
     delivery: Delivery,
     *,
     now: datetime,
     preloaded: Rsvp | None,
-    invitations: "list[Invitation] | None",
+    invitations: list[Invitation] | None,
     parts: "render.SharedParts",
 ) -> str:
     try:
@@ -263,7 +310,7 @@ def _check(
     *,
     now: datetime,
     preloaded: Rsvp | None,
-    invitations: "list[Invitation] | None" = None,
+    invitations: list[Invitation] | None = None,
 ) -> tuple[str, Rsvp | None]:
     """Why the message should no longer go out ("" if it should), and the member's answer.
 
@@ -387,7 +434,7 @@ def skip_reason(
     *,
     now: datetime,
     answer: Rsvp | None,
-    invitations: "list[Invitation] | None" = None,
+    invitations: list[Invitation] | None = None,
 ) -> str:
     """Why this message should no longer go out, or "" if it should (for a reminder that
     must wait for the member's invitation: WAITING_FOR_INVITATION). A reminder's
@@ -436,7 +483,7 @@ def _stale_reason(
     *,
     now: datetime,
     answer: Rsvp | None,
-    invitations: "list[Invitation] | None",
+    invitations: list[Invitation] | None,
 ) -> str:
     meeting, user = delivery.meeting, delivery.user
     if not user.is_active or not user.email_enabled:
@@ -468,7 +515,7 @@ def _reminder_reason(
     *,
     now: datetime,
     answer: Rsvp | None,
-    invitations: "list[Invitation] | None",
+    invitations: list[Invitation] | None,
 ) -> str:
     meeting, user = delivery.meeting, delivery.user
     if meeting.sequence != delivery.meeting_sequence:
@@ -503,50 +550,3 @@ def _reminder_reason(
     if states:
         return WAITING_FOR_INVITATION
     return ""
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """A member's invitation or update to a meeting, as a reminder's check needs it."""
-
-    state: str
-    sent_at: datetime | None
-
-
-def invitations_of(deliveries: list[Delivery]) -> dict[tuple[int, int], list[Invitation]]:
-    """For each reminder among `deliveries`, by (meeting, member): their invitations and
-    updates still on their way or sent shortly before a reminder is due. One query for a
-    whole chunk; the check then goes by what the chunk found when it was claimed."""
-    reminders = [delivery for delivery in deliveries if delivery.kind in REMINDER_OFFSETS]
-    if not reminders:
-        return {}
-    pairs = {(delivery.meeting_id, delivery.user_id) for delivery in reminders}
-    earliest = min(delivery.due_at for delivery in reminders) - REMINDER_AFTER_INVITE
-    found: dict[tuple[int, int], list[Invitation]] = {pair: [] for pair in pairs}
-    rows = (
-        Delivery.objects.filter(
-            meeting_id__in={meeting for meeting, _ in pairs},
-            user_id__in={user for _, user in pairs},
-            kind__in=CALENDAR_KINDS,
-        )
-        .filter(
-            Q(state__in=[State.PENDING, State.SENDING]) | Q(state=State.SENT, sent_at__gte=earliest)
-        )
-        .values_list("meeting_id", "user_id", "state", "sent_at")
-    )
-    for meeting_id, user_id, state, sent_at in rows:
-        if (meeting_id, user_id) in found:
-            found[meeting_id, user_id].append(Invitation(state=state, sent_at=sent_at))
-    return found
-
-
-def _follows(delivery: Delivery) -> bool:
-    series_id = delivery.meeting.series_id
-    return (
-        bool(series_id) and Follow.objects.filter(user=delivery.user, series_id=series_id).exists()
-    )
-
-
-def _minutes(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
