@@ -2,7 +2,9 @@
 (`--members 20000` for the large run, `--database postgres` for PostgreSQL).
 
 N members all answered yes to one meeting that starts in an hour, so the hour-before reminder
-is due now. One sweep plans and enqueues the N reminders (as the beat would), and real
+is due now. As on a live site, the beat's sweep a minute before planned the N rows
+(`plan.REMINDER_LOOKAHEAD`), timed apart as "planning"; the sweep at the due time hands
+them out (with `--plan-at-due`, one sweep at the due time does both), and real
 Celery workers (`celery -A copf worker --concurrency 1`, subprocesses, first ONE then TWO)
 render and send them over SMTP to a sink on loopback. The sweep hands them out in chunks
 (`queue.CHUNK_SIZE` ids a task), each claimed, loaded and sent over one SMTP connection.
@@ -54,6 +56,7 @@ class Run:
     first_late: float | None = None
     last_late: float | None = None
     sweep_seconds: float | None = None
+    planning_seconds: float | None = None  # the sweep a minute before, planning the rows
     publish_seconds: float | None = None
     tasks: int = 0
 
@@ -223,21 +226,41 @@ def clear_queue(queue: str) -> None:
 # --- one measured run ------------------------------------------------------------------
 
 
-def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> Run:
+def measured_run(
+    label: str, *, meeting, members: int, sink, timeout: float, plan_at_due: bool
+) -> Run:
     """Make the hour-before reminder fall due now, sweep once, wait for the sink."""
+    from django.db import connection
     from django.utils import timezone
 
     from meetings.models import Meeting
     from members.deliveries import plan, queue, sweep
     from members.models import Delivery
 
+    offset = plan.REMINDER_OFFSETS[Delivery.Kind.REMINDER_HOUR]
     Delivery.objects.all().delete()
     sink.reset()
+
+    def meeting_starts(starts_at) -> None:
+        Meeting.objects.filter(pk=meeting.pk).update(
+            starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)
+        )
+
+    planning = None
+    if not plan_at_due:
+        # The sweep a minute before the due time plans the rows; then the clock reaches it.
+        planned_for = timezone.now()
+        meeting_starts(planned_for + offset)
+        began = time.perf_counter()
+        plan.plan_deliveries(now=planned_for - plan.REMINDER_LOOKAHEAD)
+        planning = time.perf_counter() - began
+        if connection.vendor == "postgresql":
+            # As autovacuum would have by then on a live site.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
     due_at = timezone.now()
-    starts_at = due_at + plan.REMINDER_OFFSETS[Delivery.Kind.REMINDER_HOUR]
-    Meeting.objects.filter(pk=meeting.pk).update(
-        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)
-    )
+    meeting_starts(due_at + offset)
+    Delivery.objects.update(due_at=due_at)
     due = due_at.timestamp()
     publishing = []
     tasks = []
@@ -272,6 +295,7 @@ def measured_run(label: str, *, meeting, members: int, sink, timeout: float) -> 
         first_late=min(arrivals) - due if arrivals else None,
         last_late=max(arrivals) - due if arrivals else None,
         sweep_seconds=sweep_seconds,
+        planning_seconds=planning,
         publish_seconds=sum(publishing),
         tasks=sum(tasks),
     )
@@ -334,7 +358,7 @@ def render_rate(sample: int) -> float:
         message, _ = render.build_message(
             delivery, now=timezone.now(), answer=answer, parts=parts.of(delivery.meeting)
         )
-        message.message().as_bytes()
+        message.wire or message.message().as_bytes()
     return len(deliveries) / (time.perf_counter() - began)
 
 
@@ -369,9 +393,15 @@ def report(runs: list[Run], ceilings: list[Run], render: float) -> None:
         # Close to twice needs a CPU for each worker besides the sink and the database.
         print(f"\ntwo workers vs one: {runs[1].rate / runs[0].rate:.2f}×")
     for run in runs:
+        planning = (
+            ""
+            if run.planning_seconds is None
+            else f"; the sweep a minute before planned them in {run.planning_seconds:.2f} s"
+        )
         print(
             f"{run.label}: the sweep took {run.sweep_seconds:.2f} s, of which publishing "
             f"{run.expected} ids in {run.tasks} tasks to Redis {run.publish_seconds:.2f} s"
+            + planning
         )
 
 
@@ -386,6 +416,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--timeout", type=float, default=900, help="Seconds each run may take at most."
+    )
+    parser.add_argument(
+        "--plan-at-due",
+        action="store_true",
+        help="Plan the rows in the sweep at the due time too, not in the one a minute before.",
     )
     args = parser.parse_args()
     WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -422,6 +457,7 @@ def main() -> int:
                         members=args.members,
                         sink=sink,
                         timeout=args.timeout,
+                        plan_at_due=args.plan_at_due,
                     )
                 )
                 stop_workers(workers)

@@ -11,6 +11,7 @@ would fail the same way, so the caller should stop sending, not give up on messa
 """
 
 import enum
+import functools
 import logging
 import smtplib
 import socket
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,24 @@ def _send_once(message: EmailMessage) -> None:
         connection = get_connection()
         connection.open()
         _local.connection, _local.settings = connection, _mail_settings()
+    wire = getattr(message, "wire", None)
+    if wire is not None and isinstance(connection, SmtpBackend) and connection.connection:
+        # Its bytes were filled in from a message composed once for many (copf.lib.email).
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        connection.connection.sendmail(
+            _sender(message.from_email, encoding),
+            [sanitize_address(address, encoding) for address in message.recipients()],
+            wire,
+        )
+        return
     message.connection = connection
     message.send()
+
+
+@functools.lru_cache(maxsize=16)
+def _sender(address: str, encoding: str) -> str:
+    """The envelope sender, the same for every message: parsed once."""
+    return sanitize_address(address, encoding)
 
 
 def _mail_settings() -> tuple[object, ...]:

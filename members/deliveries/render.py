@@ -1,16 +1,30 @@
-"""Render: the e-mail for a delivery, in the member's zone, with its calendar attached."""
+"""Render: the e-mail for a delivery, in the member's zone, with its calendar attached.
 
+A chunk sends one meeting's message to many members. What differs between them only by
+name and signed links is rendered once per variant (kind, zone, language, answer, what
+changed, how soon) with blanks for those values, and each message fills in its own, into
+the bytes on the wire too (`copf.lib.email`).
+"""
+
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
-from copf.lib.email import render_email
+from copf.lib.email import (
+    EmailParts,
+    WireTemplate,
+    blank,
+    compose_email,
+    fill_parts,
+    render_email_parts,
+)
 from meetings import display, ical
 from meetings.models import Meeting
 from meetings.selectors import previous_meeting
@@ -63,6 +77,11 @@ class MeetingParts:
     def preferences_url(self) -> str:
         return ical.absolute_url(reverse("members:profile"))
 
+    @cached_property
+    def rendered(self) -> dict[tuple[object, ...], "SharedMessage"]:
+        """Messages rendered with blanks for the member's own values, by variant."""
+        return {}
+
 
 class SharedParts:
     """`MeetingParts` per meeting within one chunk. A meeting re-read under its lock that
@@ -72,7 +91,17 @@ class SharedParts:
         self._parts: dict[tuple[object, ...], MeetingParts] = {}
 
     def of(self, meeting: Meeting) -> MeetingParts:
-        key = (meeting.pk, meeting.series_id, meeting.starts_at, meeting.status)
+        key = (
+            meeting.pk,
+            meeting.series_id,
+            meeting.starts_at,
+            meeting.ends_at,
+            meeting.status,
+            meeting.sequence,
+            meeting.title,
+            meeting.join_url,
+            meeting.cancellation_message,
+        )
         if key not in self._parts:
             self._parts[key] = MeetingParts(meeting)
         return self._parts[key]
@@ -91,6 +120,7 @@ def build_message(
     with the meeting locked (see `send.claim`).
     """
     meeting, user = delivery.meeting, delivery.user
+    parts = parts if parts is not None and parts.meeting.pk == meeting.pk else MeetingParts(meeting)
     zone = _zone(user)
     sequence = delivery.sequence
     snapshot = {
@@ -100,17 +130,10 @@ def build_message(
         # What the member's calendar now says they answered (see `send.skip_reason`).
         "response": answer.response if answer else "",
     }
-    context = message_context(delivery, zone=zone, now=now, answer=answer, parts=parts)
-    unsubscribe = links.unsubscribe_url(user_id=user.pk)
-    headers = {
-        "Message-ID": delivery.message_id,
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Auto-Submitted": "auto-generated",
-    }
-    with timezone.override(zone):
-        message = render_email(delivery.kind, context, to=user.email, headers=headers)
-    message.body = tidy_text(message.body)
+    values = member_values(user, meeting=meeting)
+    shared = _shared_message(delivery, zone=zone, now=now, answer=answer, parts=parts)
+    headers = {**_headers(unsubscribe_url=values["unsubscribe"]), "Message-ID": delivery.message_id}
+    message = compose_email(fill_parts(shared.parts, values), to=user.email, headers=headers)
     method = _calendar_method(delivery.kind)
     if method:
         calendar = invite_calendar(
@@ -121,7 +144,69 @@ def build_message(
         message.attach_alternative(ics.decode(), f"text/calendar; method={method}")
         # Bytes, not text: the e-mail package would escape non-ASCII text in a non-text part.
         message.attach("invite.ics", ics, "application/ics")
+    elif shared.wire is not None:
+        message.wire = shared.wire.fill(values, to=user.email, message_id=delivery.message_id)
     return message, snapshot
+
+
+def _headers(*, unsubscribe_url: str) -> dict[str, str]:
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
+def member_values(user: User, *, meeting: Meeting) -> dict[str, str]:
+    """What a message says that is the member's own, by the name of its blank: their name
+    and their signed links."""
+    return {
+        "name": user.display_name or gettext("there"),
+        "unsubscribe": links.unsubscribe_url(user_id=user.pk),
+        **{
+            response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
+            for response in Response
+        },
+    }
+
+
+@dataclass(frozen=True)
+class SharedMessage:
+    """A message as every member of one variant gets it, with blanks for their own values;
+    its bytes on the wire too, where no part is the member's own (a calendar is)."""
+
+    parts: EmailParts
+    wire: WireTemplate | None
+
+
+def _shared_message(
+    delivery: Delivery, *, zone: ZoneInfo, now: datetime, answer: Rsvp | None, parts: MeetingParts
+) -> SharedMessage:
+    """Rendered on first use in the chunk, then kept in `parts`."""
+    meeting = delivery.meeting
+    local_start = meeting.starts_at.astimezone(zone)
+    variant = (
+        delivery.kind,
+        zone.key,
+        get_language(),
+        answer.response if answer else None,
+        # What the message says of "now", to the minute.
+        starts_in(meeting.starts_at - now),
+        relative_day(local_start, now=now),
+        subject_day(local_start, now=now),
+        json.dumps(delivery.previous, sort_keys=True) if delivery.kind == Kind.UPDATE else "",
+    )
+    shared = parts.rendered.get(variant)
+    if shared is None:
+        context = message_context(delivery, zone=zone, now=now, answer=answer, parts=parts)
+        with timezone.override(zone):
+            rendered = render_email_parts(delivery.kind, context)
+        rendered = replace(rendered, text=tidy_text(rendered.text))
+        wire = None
+        if not _calendar_method(delivery.kind):
+            wire = WireTemplate.of(rendered, headers=_headers(unsubscribe_url=blank("unsubscribe")))
+        shared = parts.rendered[variant] = SharedMessage(parts=rendered, wire=wire)
+    return shared
 
 
 def tidy_text(body: str) -> str:
@@ -178,10 +263,11 @@ def message_context(
     zone: ZoneInfo,
     now: datetime,
     answer: Rsvp | None,
-    parts: MeetingParts | None = None,
+    parts: MeetingParts,
 ) -> dict[str, object]:
-    meeting, user = delivery.meeting, delivery.user
-    parts = parts if parts is not None and parts.meeting.pk == meeting.pk else MeetingParts(meeting)
+    """What the templates are given, with blanks for the member's own values
+    (`member_values`): the same for every member of one variant (see `_shared_message`)."""
+    meeting = delivery.meeting
     local = display.localize(meeting, zone)
     # Reminders only: the previous meeting decides the clock-change note.
     previous = parts.previous if delivery.kind in REMINDER_PREFERENCES else None
@@ -189,7 +275,7 @@ def message_context(
     following = parts.following
     organizer_message = meeting.cancellation_message.strip() if cancelled else ""
     return {
-        "member": user,
+        "member": {"display_name": blank("name"), "timezone": zone.key},
         "meeting": meeting,
         "calendar_method": _calendar_method(delivery.kind),
         "local": local,
@@ -207,7 +293,7 @@ def message_context(
             AnswerButton(
                 response=response,
                 label=str(response.label),
-                url=links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response),
+                url=blank(response),
                 chosen=answer is not None and answer.response == response,
             )
             for response in Response
@@ -221,7 +307,7 @@ def message_context(
         "next_session": display.localize(following, zone) if following else None,
         "next_session_url": parts.next_session_url,
         "preferences_url": parts.preferences_url,
-        "unsubscribe_url": links.unsubscribe_url(user_id=user.pk),
+        "unsubscribe_url": blank("unsubscribe"),
     }
 
 

@@ -45,11 +45,13 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.html import escape
 
 from copf.celery import app as project_app
 from copf.lib import broker
 from meetings import services as meeting_services
 from meetings.models import Meeting
+from members import links
 from members.deliveries import plan, send, sweep
 from members.deliveries import queue as delivery_queue
 from members.models import Delivery, Follow, Rsvp, User
@@ -71,6 +73,7 @@ SETTLE = timedelta(seconds=1)
 # A property whose value is one DATE-TIME: DTSTART, DTEND, DTSTAMP, CREATED, LAST-MODIFIED.
 DATE_TIME_LINE = re.compile(rb"[A-Z-]+(;[^:]*)?:\d{8}T\d{6}Z?")
 State = Delivery.State
+Kind = Delivery.Kind
 SINGLE_TASK, CHUNK_TASK = delivery_queue.SEND_TASK, delivery_queue.SEND_CHUNK_TASK
 
 
@@ -682,6 +685,48 @@ def test_a_550_for_one_address_fails_that_message_only_and_the_others_go(sink, w
     assert refused.last_error == f"Recipient refused: {refused.user.email}: 550 5.1.1 No such user"
     assert [received.rcpt_tos for received in sink.messages] == [[welcome.user.email]]
     assert Delivery.objects.filter(state=State.PENDING).count() == 0
+
+
+def the_reminder(user: User) -> Delivery:
+    return Delivery.objects.get(user=user, kind=Kind.REMINDER_HOUR)
+
+
+def test_reminders_sent_in_one_chunk_arrive_each_with_the_members_own_name_and_links(sink, worker):
+    starts_at = timezone.now().replace(microsecond=0) + plan.REMINDER_OFFSETS[Kind.REMINDER_HOUR]
+    meeting = MeetingFactory(starts_at=starts_at)
+    members = [
+        verified_member(display_name=name, timezone="Europe/Lisbon")
+        for name in ["Zoë & <Zed>", "Ana"]
+    ]
+    for user in members:
+        Rsvp.objects.create(meeting=meeting, user=user, response="yes")
+    # They answered yesterday.
+    Rsvp.objects.update(updated_at=timezone.now() - timedelta(days=1))
+    plan.plan_deliveries()
+
+    sweep.sweep(enqueue=delivery_queue.enqueue)
+    # The day-before reminders, an hour before the meeting, are too late to be useful.
+    wait_until(
+        lambda: (
+            sorted(Delivery.objects.values_list("kind", "state"))
+            == [(Kind.REMINDER_DAY, State.SKIPPED)] * 2 + [(Kind.REMINDER_HOUR, State.SENT)] * 2
+        ),
+        what="both hour-before reminders",
+    )
+
+    received = {message.rcpt_tos[0]: message.parse() for message in sink.messages}
+    for user in members:
+        message = received[user.email]
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        unsubscribe = links.unsubscribe_url(user_id=user.pk)
+        yes = links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response="yes")
+        assert (message["To"], message["List-Unsubscribe"]) == (user.email, f"<{unsubscribe}>")
+        assert text.splitlines()[0] == f"Hello {user.display_name},"
+        assert f"Hello {escape(user.display_name)},<br>" in html
+        assert text.count(yes) == 1
+        assert html.count(f'href="{escape(yes)}"') == 1
+        assert message["Message-ID"] == the_reminder(user).message_id
 
 
 def test_a_meeting_the_rule_no_longer_makes_reaches_its_follower_as_a_cancel(sink, worker):
