@@ -53,6 +53,11 @@ class Series(models.Model):
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Seats per meeting; empty means no limit."
     )
+    harvests_public = models.BooleanField(
+        "harvests are public",
+        default=True,
+        help_text="Published harvests are for everyone; otherwise for signed-in members only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -29,6 +29,7 @@ from ..models import (
     REMINDER_PREFERENCES,
     Delivery,
     Follow,
+    Harvest,
     Rsvp,
     User,
 )
@@ -210,11 +211,10 @@ def _new_delivery(
         meeting=meeting,
         user=user,
         kind=kind,
-        sequence=meeting.sequence,
         meeting_sequence=meeting.sequence,
         snapshot=snapshot_of(meeting),
         due_at=due_at,
-        **fields,
+        **{"sequence": meeting.sequence, **fields},
     )
 
 
@@ -398,3 +398,26 @@ def _insert_new(deliveries: Iterable[Delivery]) -> int:
     before = Delivery.objects.filter(meeting_id__in=meeting_ids).count()
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return Delivery.objects.filter(meeting_id__in=meeting_ids).count() - before
+
+
+# --- the practice: harvests ------------------------------------------------------------------
+
+
+def plan_harvest(*, harvest: Harvest, now: datetime | None = None) -> list[Delivery]:
+    """The harvest, once, to each member who said yes and asked for harvests. Call in the
+    transaction that first publishes it."""
+    now = now or timezone.now()
+    meeting = harvest.meeting
+    readers = User.objects.filter(
+        is_active=True,
+        email_enabled=True,
+        receive_harvests=True,
+        rsvps__meeting=meeting,
+        rsvps__response=Response.YES,
+    ).distinct()
+    new = [
+        _new_delivery(meeting=meeting, user=user, kind=Kind.HARVEST, due_at=now, sequence=0)
+        for user in readers
+    ]
+    _insert_new(new)
+    return list(Delivery.objects.filter(meeting=meeting, kind=Kind.HARVEST, state=State.PENDING))

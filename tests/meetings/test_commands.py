@@ -1,12 +1,11 @@
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
-from meetings.management.commands.seed_copf import PLACEHOLDER_JOIN_URL
-from meetings.models import Meeting, Series
+from meetings.models import Meeting
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -21,61 +20,6 @@ def run(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-@pytest.mark.django_db
-class TestSeedCopf:
-    def test_creates_east_and_west_with_their_meetings(self):
-        output = run("seed_copf")
-
-        east, west = Series.objects.get(slug="cop-f-east"), Series.objects.get(slug="cop-f-west")
-        assert (east.name, east.start_time, west.name, west.start_time) == (
-            "CoP-F East",
-            time(14, 0),
-            "CoP-F West",
-            time(18, 30),
-        )
-        for series in (east, west):
-            assert (series.rrule, series.anchor_timezone.key, series.start_date) == (
-                "FREQ=MONTHLY;BYDAY=2MO",
-                "UTC",
-                date(2023, 5, 8),
-            )
-            assert series.duration == timedelta(minutes=90)
-            assert "no one teaches anyone" in series.description
-        assert east.meetings.first().starts_at == datetime(2026, 12, 14, 14, 0, tzinfo=UTC)
-        assert west.meetings.first().starts_at == datetime(2026, 12, 14, 18, 30, tzinfo=UTC)
-        assert "Created cop-f-east; 12 meetings created" in output
-
-    def test_gives_east_and_west_the_placeholder_call_address_for_an_organizer_to_replace(self):
-        run("seed_copf")
-
-        links = Series.objects.order_by("slug").values_list("slug", "join_url")
-        assert list(links) == [
-            ("cop-f-east", "https://example.org/replace-with-your-call-link"),
-            ("cop-f-west", "https://example.org/replace-with-your-call-link"),
-        ]
-        assert set(Meeting.objects.values_list("join_url", flat=True)) == {PLACEHOLDER_JOIN_URL}
-
-    def test_keeps_the_call_address_an_organizer_entered(self):
-        run("seed_copf")
-        Series.objects.filter(slug="cop-f-west").update(join_url="https://meet.jit.si/copf-west")
-
-        run("seed_copf")
-
-        assert Series.objects.get(slug="cop-f-west").join_url == "https://meet.jit.si/copf-west"
-        assert Series.objects.get(slug="cop-f-east").join_url == PLACEHOLDER_JOIN_URL
-
-    def test_is_idempotent_and_keeps_admin_changes(self):
-        run("seed_copf")
-        Series.objects.filter(slug="cop-f-east").update(name="CoP-F East (Asia/Europe)")
-
-        output = run("seed_copf")
-
-        assert Series.objects.count() == 2
-        assert Meeting.objects.count() == 24
-        assert Series.objects.get(slug="cop-f-east").name == "CoP-F East (Asia/Europe)"
-        assert "Kept cop-f-east; 0 meetings created" in output
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from meetings import services
 from meetings.models import PLACEHOLDER_JOIN_URL, Series
+from members.practice.roles import give_default_roles
 
 DESCRIPTION = (
     "The Community of Practice for Facilitators is a sociocracy community where no one "
@@ -19,7 +20,10 @@ COPF_SERIES = (
 
 
 class Command(BaseCommand):
-    help = "Create the CoP-F East and West series if they do not exist (idempotent)."
+    help = (
+        "Create the CoP-F East and West series, with the roles their meetings need, if they "
+        "do not exist (idempotent)."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         for spec in COPF_SERIES:
@@ -37,6 +41,8 @@ class Command(BaseCommand):
                         "join_url": PLACEHOLDER_JOIN_URL,
                     },
                 )
+                if created:
+                    give_default_roles(series=series)
             result = services.materialize_series(series=series)
             verb = "Created" if created else "Kept"
             self.stdout.write(f"{verb} {series.slug}; {result.created} meetings created")

@@ -1,0 +1,56 @@
+"""People (accounts, follows, answers), the mail schedule, and the practice in meetings
+(roles, agenda, harvests), one module each."""
+
+from .deliveries import (
+    ALL_CALENDAR_KINDS,
+    CALENDAR_KINDS,
+    REMINDER_PREFERENCES,
+    Delivery,
+    DeliveryKind,
+    MailServerStatus,
+    new_message_id,
+)
+from .people import (
+    CALENDAR_ALERT_CHOICES,
+    Follow,
+    Rsvp,
+    RsvpQuerySet,
+    RsvpResponse,
+    User,
+    UserManager,
+    new_feed_token,
+)
+from .practice import (
+    AgendaItem,
+    Harvest,
+    HarvestDecision,
+    HarvestObjection,
+    HarvestRevision,
+    Role,
+    RoleAssignment,
+)
+
+__all__ = [
+    "ALL_CALENDAR_KINDS",
+    "CALENDAR_ALERT_CHOICES",
+    "CALENDAR_KINDS",
+    "REMINDER_PREFERENCES",
+    "AgendaItem",
+    "Delivery",
+    "DeliveryKind",
+    "Follow",
+    "Harvest",
+    "HarvestDecision",
+    "HarvestObjection",
+    "HarvestRevision",
+    "MailServerStatus",
+    "Role",
+    "RoleAssignment",
+    "Rsvp",
+    "RsvpQuerySet",
+    "RsvpResponse",
+    "User",
+    "UserManager",
+    "new_feed_token",
+    "new_message_id",
+]

@@ -1,0 +1,306 @@
+"""Roles that rotate: what each meeting needs, who holds it, and who might next.
+
+A series names its roles (`Role` rows with `series` set); a meeting can change one for
+itself (a row with `meeting` set and the same slug) or add its own. Taking a role is
+answering yes: the role holder takes a seat. Places are checked and taken with the meeting
+locked, so two members taking the last place at once cannot both get it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from meetings.models import Meeting, Series
+from meetings.services import lock_meeting
+
+from ..models import Role, RoleAssignment, Rsvp, User
+from ..services import RsvpRefused, set_rsvp
+from . import BadInput, NotAllowed, PracticeRefused
+from .access import FACILITATOR, is_member, is_organizer
+
+# (slug, name, ask for it when open): what a CoP-F meeting needs, one of each.
+DEFAULT_ROLES = [
+    ("facilitator", "Facilitator", True),
+    ("co-facilitator", "Co-facilitator", False),
+    ("timekeeper", "Timekeeper", False),
+    ("harvester", "Harvester / note-taker", True),
+    ("host", "Host", False),
+]
+CO_FACILITATOR = "co-facilitator"
+HISTORY = timedelta(days=365)
+
+
+def give_default_roles(*, series: Series) -> list[Role]:
+    return [
+        Role.objects.get_or_create(
+            series=series,
+            slug=slug,
+            defaults={"name": name, "places": 1, "position": position, "nudge": nudge},
+        )[0]
+        for position, (slug, name, nudge) in enumerate(DEFAULT_ROLES)
+    ]
+
+
+@dataclass
+class Place:
+    """A role in one meeting with the members holding it."""
+
+    role: Role
+    holders: list[RoleAssignment] = field(default_factory=list)
+
+    @property
+    def open(self) -> int:
+        return max(self.role.places - len(self.holders), 0)
+
+    def held_by(self, user: object) -> bool:
+        return any(holder.user_id == getattr(user, "pk", None) for holder in self.holders)
+
+
+def roles_for(meetings: Iterable[Meeting]) -> dict[int, list[Role]]:
+    """Each meeting's roles, in order: its series' roles with the meeting's own in place
+    of those with the same slug, and without those given no places. One query."""
+    meetings = list(meetings)
+    series_ids = {meeting.series_id for meeting in meetings if meeting.series_id}
+    rows = Role.objects.filter(
+        Q(series_id__in=series_ids) | Q(meeting_id__in=[meeting.pk for meeting in meetings])
+    )
+    of_series: dict[int, dict[str, Role]] = defaultdict(dict)
+    of_meeting: dict[int, dict[str, Role]] = defaultdict(dict)
+    for role in rows:
+        if role.series_id:
+            of_series[role.series_id][role.slug] = role
+        else:
+            of_meeting[role.meeting_id][role.slug] = role
+    result = {}
+    for meeting in meetings:
+        roles = {**of_series.get(meeting.series_id, {}), **of_meeting.get(meeting.pk, {})}
+        result[meeting.pk] = sorted(
+            (role for role in roles.values() if role.places),
+            key=lambda role: (role.position, role.series_id is None, role.pk),
+        )
+    return result
+
+
+def places_for(meetings: Iterable[Meeting]) -> dict[int, list[Place]]:
+    """Each meeting's roles with their holders: two queries however many meetings."""
+    meetings = list(meetings)
+    roles = roles_for(meetings)
+    holders: dict[tuple[int, str], list[RoleAssignment]] = defaultdict(list)
+    for assignment in RoleAssignment.objects.filter(meeting__in=meetings).select_related("user"):
+        holders[assignment.meeting_id, assignment.role].append(assignment)
+    return {
+        meeting.pk: [
+            Place(role=role, holders=holders[meeting.pk, role.slug]) for role in roles[meeting.pk]
+        ]
+        for meeting in meetings
+    }
+
+
+def meeting_places(meeting: Meeting) -> list[Place]:
+    return places_for([meeting])[meeting.pk]
+
+
+def holder_names(meeting: Meeting) -> list[tuple[str, list[str]]]:
+    """(role, names of its holders) for each held role: what invitations and calendars
+    say of who does what."""
+    return [
+        (place.role.name, [display_name(holder.user) for holder in place.holders])
+        for place in meeting_places(meeting)
+        if place.holders
+    ]
+
+
+def display_name(user: User | None) -> str:
+    if user is None:
+        return _("a former member")
+    return user.display_name or user.email.split("@")[0]
+
+
+# --- taking and giving back ----------------------------------------------------------------
+
+
+def take_role(
+    *, user: User, meeting: Meeting, role: str, now: datetime | None = None
+) -> RoleAssignment:
+    """The member takes an open place in `role` and so answers yes, taking a seat."""
+    if not is_member(user):
+        raise NotAllowed(_("Confirm your e-mail address to take a role."))
+    return _hold(user=user, meeting=meeting, role=role, by=user, now=now)
+
+
+def assign_role(
+    *, organizer: User, user: User, meeting: Meeting, role: str, now: datetime | None = None
+) -> RoleAssignment:
+    """An organizer gives a place in `role` to a member, who so answers yes."""
+    if not is_organizer(organizer):
+        raise NotAllowed(_("Only organizers can give a role to someone else."))
+    if not user.is_active:
+        raise BadInput(_("That member's account is closed."))
+    return _hold(user=user, meeting=meeting, role=role, by=organizer, now=now)
+
+
+def give_back_role(*, user: User, meeting: Meeting, role: str, now: datetime | None = None) -> None:
+    """The member gives their place back; their answer stays yes."""
+    _release(user=user, meeting=meeting, role=role, now=now)
+
+
+def unassign_role(
+    *, organizer: User, user: User, meeting: Meeting, role: str, now: datetime | None = None
+) -> None:
+    if not is_organizer(organizer):
+        raise NotAllowed(_("Only organizers can take a role from someone else."))
+    _release(user=user, meeting=meeting, role=role, now=now)
+
+
+def _hold(
+    *, user: User, meeting: Meeting, role: str, by: User, now: datetime | None
+) -> RoleAssignment:
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = lock_meeting(meeting, changing=True)
+        _check_open(meeting, now=now)
+        place = _place(meeting, role)
+        if place.held_by(user):
+            raise PracticeRefused(
+                _("%(name)s already holds this role.") % {"name": display_name(user)}
+            )
+        if not place.open:
+            raise PracticeRefused(
+                _("The last place as %(role)s was taken just before you. Try another role.")
+                % {"role": place.role.name}
+            )
+        try:
+            with transaction.atomic():
+                assignment = RoleAssignment.objects.create(
+                    meeting=meeting, role=role, user=user, assigned_by=by
+                )
+        except IntegrityError as error:
+            raise PracticeRefused(_("This role was just given to this member.")) from error
+        try:
+            answer = set_rsvp(user=user, meeting=meeting, response=Rsvp.Response.YES, now=now)
+        except RsvpRefused as refusal:
+            raise PracticeRefused(str(refusal)) from refusal
+        if answer.rsvp.is_waitlisted:
+            # Holding a role takes a seat; undone with the rest of this transaction.
+            raise PracticeRefused(
+                _("This meeting is full: a role needs a seat. Ask an organizer for one.")
+            )
+    return assignment
+
+
+def _release(*, user: User, meeting: Meeting, role: str, now: datetime | None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = lock_meeting(meeting, changing=True)
+        _check_open(meeting, now=now)
+        deleted, _count = RoleAssignment.objects.filter(
+            meeting=meeting, role=role, user=user
+        ).delete()
+        if not deleted:
+            raise PracticeRefused(_("That role is not held by this member (any more)."))
+
+
+def _check_open(meeting: Meeting, *, now: datetime) -> None:
+    if meeting.is_cancelled:
+        raise PracticeRefused(_("This meeting was cancelled, so it takes no roles."))
+    if meeting.starts_at <= now:
+        raise PracticeRefused(_("Roles closed when this meeting started."))
+
+
+def _place(meeting: Meeting, role: str) -> Place:
+    for place in meeting_places(meeting):
+        if place.role.slug == role:
+            return place
+    raise BadInput(_("This meeting has no such role."))
+
+
+# --- the rota --------------------------------------------------------------------------
+
+
+def times_held(
+    *, users: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, dict[str, int]]:
+    """How often each member held each role in held meetings of the last 12 months:
+    {user id: {role slug: count}}. One query."""
+    now = now or timezone.now()
+    rows = RoleAssignment.objects.filter(
+        meeting__starts_at__gte=now - HISTORY,
+        meeting__starts_at__lt=now,
+        meeting__status=Meeting.Status.SCHEDULED,
+    )
+    if users is not None:
+        rows = rows.filter(user_id__in=list(users))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for user_id, role, held in rows.values_list("user_id", "role").annotate(held=Count("pk")):
+        counts[user_id][role] = held
+    return counts
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    user: User
+    held: int  # times in this role in the last 12 months
+    reason: str
+
+
+def suggestions(
+    *,
+    meeting: Meeting,
+    places: list[Place],
+    coming: list[User],
+    counts: dict[int, dict[str, int]],
+    limit: int = 3,
+) -> dict[str, list[Suggestion]]:
+    """For each open place, members who said yes and hold no role in this meeting: those
+    who held it least first, so practice spreads. Where the facilitator is new to it, the
+    co-facilitator place goes first to those who have facilitated most."""
+    holding = {holder.user_id for place in places for holder in place.holders}
+    free = [user for user in coming if user.pk not in holding]
+    facilitators = next((place.holders for place in places if place.role.slug == FACILITATOR), [])
+    first_timer = any(
+        not counts.get(holder.user_id, {}).get(FACILITATOR) for holder in facilitators
+    )
+    result = {}
+    for place in places:
+        if not place.open:
+            continue
+        slug = place.role.slug
+        if slug == CO_FACILITATOR and first_timer:
+            ranked = sorted(
+                free,
+                key=lambda user: (-counts.get(user.pk, {}).get(FACILITATOR, 0), display_name(user)),
+            )
+            picks = [
+                Suggestion(
+                    user=user,
+                    held=counts.get(user.pk, {}).get(slug, 0),
+                    reason=_(
+                        "has facilitated %(count)s times: a partner for a first-time facilitator"
+                    )
+                    % {"count": counts.get(user.pk, {}).get(FACILITATOR, 0)},
+                )
+                for user in ranked
+                if counts.get(user.pk, {}).get(FACILITATOR, 0)
+            ]
+        else:
+            ranked = sorted(
+                free, key=lambda user: (counts.get(user.pk, {}).get(slug, 0), display_name(user))
+            )
+            picks = [
+                Suggestion(
+                    user=user,
+                    held=counts.get(user.pk, {}).get(slug, 0),
+                    reason=_("never held it")
+                    if not counts.get(user.pk, {}).get(slug)
+                    else _("held it %(count)s times") % {"count": counts[user.pk][slug]},
+                )
+                for user in ranked
+            ]
+        result[slug] = picks[:limit]
+    return result
