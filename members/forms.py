@@ -51,6 +51,8 @@ class ProfileForm(forms.ModelForm):
             "remind_hour_before",
             "remind_followed_series",
             "notify_extra_meetings",
+            "nudge_open_roles",
+            "receive_harvests",
             "email_enabled",
             "calendar_alert_minutes",
         )
