@@ -7,15 +7,51 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from copf.lib.admin import BoundedIdsMixin, SupportedYearsDateHierarchyMixin
+from meetings import admin as meetings_admin
+from meetings.models import Meeting, Series
 
 from . import services
 from .accounts import AdminLoginForm
 from .deliveries import outage, queue, sweep
 from .forms import UserAdminChangeForm, UserAdminCreationForm
-from .models import Delivery, User
+from .models import Delivery, Role, User
 
 admin.site.login_form = AdminLoginForm
 admin.site.unregister(Group)
+admin.site.unregister(Series)
+admin.site.unregister(Meeting)
+
+
+class RoleInline(admin.TabularInline):
+    model = Role
+    fields = ("position", "name", "slug", "places", "nudge")
+    prepopulated_fields = {"slug": ("name",)}
+    extra = 0
+
+
+class SeriesRoleInline(RoleInline):
+    fk_name = "series"
+    verbose_name_plural = _("Roles each meeting needs")
+
+
+class MeetingRoleInline(RoleInline):
+    fk_name = "meeting"
+    verbose_name_plural = _(
+        "Roles of this meeting alone: in place of the series' role with the same slug "
+        "(0 places takes it out), or one more"
+    )
+
+
+# The schedule's admin, with the roles members hold in its meetings (members is the layer
+# that knows roles; meetings may not import it).
+@admin.register(Series)
+class SeriesAdmin(meetings_admin.SeriesAdmin):
+    inlines = [*meetings_admin.SeriesAdmin.inlines, SeriesRoleInline]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(meetings_admin.MeetingAdmin):
+    inlines = [*meetings_admin.MeetingAdmin.inlines, MeetingRoleInline]
 
 
 @admin.register(Group)

@@ -13,7 +13,16 @@ from meetings.selectors import seats_taken
 from meetings.services import lock_meeting
 
 from .deliveries import plan, queue
-from .models import Delivery, Follow, Rsvp, User, new_feed_token
+from .models import (
+    AgendaItem,
+    Delivery,
+    Follow,
+    HarvestRevision,
+    RoleAssignment,
+    Rsvp,
+    User,
+    new_feed_token,
+)
 from .selectors import waitlist_position
 
 logger = logging.getLogger(__name__)
@@ -199,7 +208,8 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
 
 
 def delete_account(*, user: User) -> None:
-    """Delete the member and their answers, handing their seats to the waitlist."""
+    """Delete the member with their answers, roles and agenda proposals, handing their
+    seats to the waitlist. Harvest text they wrote stays, by "a former member"."""
     with transaction.atomic():
         # Their answers leave the counts; the version's lock comes first (see `bump`).
         ScheduleVersion.objects.bump()
@@ -233,6 +243,8 @@ def export_data(*, user: User) -> dict[str, object]:
             "remind_hour_before": user.remind_hour_before,
             "remind_followed_series": user.remind_followed_series,
             "notify_extra_meetings": user.notify_extra_meetings,
+            "nudge_open_roles": user.nudge_open_roles,
+            "receive_harvests": user.receive_harvests,
         },
         "follows": [
             follow.series.slug
@@ -249,6 +261,39 @@ def export_data(*, user: User) -> dict[str, object]:
                 "updated_at": rsvp.updated_at.isoformat(),
             }
             for rsvp in rsvps
+        ],
+        "roles": [
+            {
+                "meeting_id": assignment.meeting_id,
+                "meeting": assignment.meeting.title,
+                "starts_at": assignment.meeting.starts_at.isoformat(),
+                "role": assignment.role,
+                "since": assignment.created_at.isoformat(),
+            }
+            for assignment in RoleAssignment.objects.filter(user=user)
+            .select_related("meeting")
+            .order_by("meeting__starts_at", "pk")
+        ],
+        "agenda_proposals": [
+            {
+                "meeting_id": item.meeting_id,
+                "title": item.title,
+                "description": item.description,
+                "minutes": item.minutes,
+                "status": item.status,
+                "proposed_at": item.created_at.isoformat(),
+            }
+            for item in AgendaItem.objects.filter(proposer=user).order_by("created_at", "pk")
+        ],
+        "harvest_edits": [
+            {
+                "meeting_id": revision.harvest.meeting_id,
+                "at": revision.created_at.isoformat(),
+                "content": revision.content,
+            }
+            for revision in HarvestRevision.objects.filter(author=user)
+            .select_related("harvest")
+            .order_by("created_at", "pk")
         ],
         "held_answer": (
             {"meeting_id": user.pending_meeting_id, "response": user.pending_response}

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .practice import views as practice
 
 app_name = "members"
 
@@ -20,4 +21,19 @@ urlpatterns = [
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("me/timezone/", views.set_timezone, name="set_timezone"),
+    # The practice in a meeting: roles and agenda.
+    path("meetings/<int:pk>/roles/take/", practice.take_role, name="take_role"),
+    path("meetings/<int:pk>/roles/give-back/", practice.give_back_role, name="give_back_role"),
+    path("meetings/<int:pk>/roles/assign/", practice.assign_role, name="assign_role"),
+    path("meetings/<int:pk>/roles/unassign/", practice.unassign_role, name="unassign_role"),
+    path("meetings/<int:pk>/agenda/", practice.propose_item, name="propose_item"),
+    path(
+        "meetings/<int:pk>/agenda/<int:item_pk>/decide/", practice.decide_item, name="decide_item"
+    ),
+    path("meetings/<int:pk>/agenda/<int:item_pk>/move/", practice.move_item, name="move_item"),
+    path(
+        "meetings/<int:pk>/agenda/<int:item_pk>/withdraw/",
+        practice.withdraw_item,
+        name="withdraw_item",
+    ),
 ]

@@ -19,20 +19,24 @@ LIBRARY = "rsvp"  # this module's name, as `{% load %}` knows it
 PartContext = Callable[[template.Context, Meeting | Series], dict[str, object]]
 
 
-def member_part(template_name: str) -> Callable[[PartContext], PartContext]:
+def member_part(
+    template_name: str, *, library: template.Library = register, library_name: str = LIBRARY
+) -> Callable[[PartContext], PartContext]:
     """A tag for what one viewer sees of a meeting or a series: `template_name` rendered
     with what the function returns. Inside a part every viewer shares
-    (`meetings.pagecache.shared_part`) it leaves a marker that each request fills in."""
+    (`meetings.pagecache.shared_part`) it leaves a marker that each request fills in.
+    A tag of another library names it (`library`, and `library_name` as `{% load %}`
+    knows it)."""
 
     def decorate(func: PartContext) -> PartContext:
         name = func.__name__
 
         def tag(context: template.Context, obj: Meeting | Series) -> str:
             if context.get(pagecache.SHARED):
-                return pagecache.part_marker(LIBRARY, name, obj)
+                return pagecache.part_marker(library_name, name, obj)
             return render_to_string(template_name, func(context, obj))
 
-        register.simple_tag(tag, takes_context=True, name=name)
+        library.simple_tag(tag, takes_context=True, name=name)
         return func
 
     return decorate

@@ -6,7 +6,15 @@ from allauth.account.models import EmailAddress
 
 from meetings.models import Meeting, ScheduleVersion
 from members import selectors, services
-from members.models import Delivery, Follow, Rsvp
+from members.models import (
+    AgendaItem,
+    Delivery,
+    Follow,
+    Harvest,
+    HarvestRevision,
+    RoleAssignment,
+    Rsvp,
+)
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.locks import takes_the_version_lock_first
 
@@ -459,6 +467,8 @@ class TestExportData:
                 "remind_hour_before": False,
                 "remind_followed_series": True,
                 "notify_extra_meetings": True,
+                "nudge_open_roles": False,
+                "receive_harvests": False,
             },
             "follows": ["cop-f-west", "cop-f-east"],
             "rsvps": [
@@ -481,6 +491,9 @@ class TestExportData:
                     "updated_at": "2026-10-02T08:30:00+00:00",
                 },
             ],
+            "roles": [],
+            "agenda_proposals": [],
+            "harvest_edits": [],
             "held_answer": None,
         }
 
@@ -503,11 +516,62 @@ class TestExportData:
                 "remind_hour_before": True,
                 "remind_followed_series": True,
                 "notify_extra_meetings": False,
+                "nudge_open_roles": False,
+                "receive_harvests": False,
             },
             "follows": [],
             "rsvps": [],
+            "roles": [],
+            "agenda_proposals": [],
+            "harvest_edits": [],
             "held_answer": None,
         }
+
+    def test_roles_agenda_proposals_and_harvest_edits_are_exported(self):
+        user, meeting = UserFactory(), MeetingFactory()
+        with time_machine.travel(datetime(2026, 10, 1, 8, 30, tzinfo=UTC), tick=False):
+            RoleAssignment.objects.create(meeting=meeting, role="timekeeper", user=user)
+            AgendaItem.objects.create(
+                meeting=meeting, proposer=user, title="Rounds", description="Why", minutes=15
+            )
+            harvest = Harvest.objects.create(meeting=meeting, practised="Rounds")
+        HarvestRevision.objects.create(
+            harvest=harvest,
+            author=user,
+            created_at=datetime(2026, 10, 2, 9, 0, tzinfo=UTC),
+            content={"practised": "Rounds"},
+        )
+
+        data = services.export_data(user=user)
+
+        assert (data["roles"], data["agenda_proposals"], data["harvest_edits"]) == (
+            [
+                {
+                    "meeting_id": meeting.pk,
+                    "meeting": meeting.title,
+                    "starts_at": meeting.starts_at.isoformat(),
+                    "role": "timekeeper",
+                    "since": "2026-10-01T08:30:00+00:00",
+                }
+            ],
+            [
+                {
+                    "meeting_id": meeting.pk,
+                    "title": "Rounds",
+                    "description": "Why",
+                    "minutes": 15,
+                    "status": "proposed",
+                    "proposed_at": "2026-10-01T08:30:00+00:00",
+                }
+            ],
+            [
+                {
+                    "meeting_id": meeting.pk,
+                    "at": "2026-10-02T09:00:00+00:00",
+                    "content": {"practised": "Rounds"},
+                }
+            ],
+        )
 
     def test_an_answer_held_until_the_address_is_confirmed_is_exported(self):
         user, meeting = UserFactory(), MeetingFactory()
