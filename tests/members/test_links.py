@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import signing
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from members import links
 from members.deliveries import plan
@@ -188,3 +188,32 @@ def test_an_unsubscribe_token_with_an_unexpected_payload_is_a_400_and_changes_no
     user.refresh_from_db()
     assert response.status_code == 400
     assert user.email_enabled is True
+
+
+@pytest.mark.parametrize("prefix", ["/", "/copf/"])
+def test_links_are_the_urls_reverse_gives_under_any_script_prefix(prefix):
+    set_script_prefix(prefix)
+    try:
+        rsvp = links.rsvp_url(user_id=5, meeting_id=7, response="maybe")
+        unsubscribe = links.unsubscribe_url(user_id=5)
+    finally:
+        set_script_prefix("/")
+
+    set_script_prefix(prefix)
+    try:
+        expected = [
+            links.absolute_url(reverse("members:rsvp_link", kwargs={"token": token_of(rsvp)})),
+            links.absolute_url(
+                reverse("members:unsubscribe", kwargs={"token": token_of(unsubscribe)})
+            ),
+        ]
+    finally:
+        set_script_prefix("/")
+    assert [rsvp, unsubscribe] == expected
+    assert links.read_rsvp_token(token_of(rsvp)) == links.RsvpLink(
+        user_id=5, meeting_id=7, response="maybe"
+    )
+
+
+def token_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
