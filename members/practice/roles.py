@@ -79,12 +79,19 @@ def roles_for(meetings: Iterable[Meeting]) -> dict[int, list[Role]]:
             of_meeting[role.meeting_id][role.slug] = role
     result = {}
     for meeting in meetings:
-        roles = {**of_series.get(meeting.series_id, {}), **of_meeting.get(meeting.pk, {})}
+        inherited = of_series.get(meeting.series_id, {})
+        roles = {**inherited, **of_meeting.get(meeting.pk, {})}
+        # A meeting's own role stands where the series' role it replaces stands.
+        stands = {slug: inherited.get(slug, role) for slug, role in roles.items()}
         result[meeting.pk] = sorted(
             (role for role in roles.values() if role.places),
-            key=lambda role: (role.position, role.series_id is None, role.pk),
+            key=lambda role: _order(stands[role.slug]),
         )
     return result
+
+
+def _order(role: Role) -> tuple[int, bool, int]:
+    return (role.position, role.series_id is None, role.pk)
 
 
 def places_for(meetings: Iterable[Meeting]) -> dict[int, list[Place]]:
