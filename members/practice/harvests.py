@@ -85,9 +85,11 @@ def harvest_text(harvest: Harvest | None) -> HarvestText:
 
 
 def latest_revision_id(harvest: Harvest | None) -> int | None:
+    """The revision saved last. Saves take the meeting's lock one at a time, so it is the
+    highest id; not the latest `created_at`, as a clock can step back between two saves."""
     if harvest is None:
         return None
-    return harvest.revisions.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+    return harvest.revisions.order_by("-pk").values_list("pk", flat=True).first()
 
 
 def save_harvest(

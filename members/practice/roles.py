@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from meetings.models import Meeting, Series
 from meetings.services import lock_meeting
@@ -79,12 +80,19 @@ def roles_for(meetings: Iterable[Meeting]) -> dict[int, list[Role]]:
             of_meeting[role.meeting_id][role.slug] = role
     result = {}
     for meeting in meetings:
-        roles = {**of_series.get(meeting.series_id, {}), **of_meeting.get(meeting.pk, {})}
+        inherited = of_series.get(meeting.series_id, {})
+        roles = {**inherited, **of_meeting.get(meeting.pk, {})}
+        # A meeting's own role stands where the series' role it replaces stands.
+        stands = {slug: inherited.get(slug, role) for slug, role in roles.items()}
         result[meeting.pk] = sorted(
             (role for role in roles.values() if role.places),
-            key=lambda role: (role.position, role.series_id is None, role.pk),
+            key=lambda role: _order(stands[role.slug]),
         )
     return result
+
+
+def _order(role: Role) -> tuple[int, bool, int]:
+    return (role.position, role.series_id is None, role.pk)
 
 
 def places_for(meetings: Iterable[Meeting]) -> dict[int, list[Place]]:
@@ -280,10 +288,12 @@ def suggestions(
                 Suggestion(
                     user=user,
                     held=counts.get(user.pk, {}).get(slug, 0),
-                    reason=_(
-                        "has facilitated %(count)s times: a partner for a first-time facilitator"
+                    reason=ngettext(
+                        "has facilitated %(count)s time: a partner for a first-time facilitator",
+                        "has facilitated %(count)s times: a partner for a first-time facilitator",
+                        counts[user.pk][FACILITATOR],
                     )
-                    % {"count": counts.get(user.pk, {}).get(FACILITATOR, 0)},
+                    % {"count": counts[user.pk][FACILITATOR]},
                 )
                 for user in ranked
                 if counts.get(user.pk, {}).get(FACILITATOR, 0)
@@ -298,7 +308,10 @@ def suggestions(
                     held=counts.get(user.pk, {}).get(slug, 0),
                     reason=_("never held it")
                     if not counts.get(user.pk, {}).get(slug)
-                    else _("held it %(count)s times") % {"count": counts[user.pk][slug]},
+                    else ngettext(
+                        "held it %(count)s time", "held it %(count)s times", counts[user.pk][slug]
+                    )
+                    % {"count": counts[user.pk][slug]},
                 )
                 for user in ranked
             ]
