@@ -404,8 +404,8 @@ def _insert_new(deliveries: Iterable[Delivery]) -> int:
 
 
 def plan_harvest(*, harvest: Harvest, now: datetime | None = None) -> list[Delivery]:
-    """The harvest, once, to each member who said yes and asked for harvests. Call in the
-    transaction that first publishes it."""
+    """The harvest, once, to each member who said yes (with a seat, not waiting for one)
+    and asked for harvests. Call in the transaction that first publishes it."""
     now = now or timezone.now()
     meeting = harvest.meeting
     readers = User.objects.filter(
@@ -414,6 +414,7 @@ def plan_harvest(*, harvest: Harvest, now: datetime | None = None) -> list[Deliv
         receive_harvests=True,
         rsvps__meeting=meeting,
         rsvps__response=Response.YES,
+        rsvps__waitlisted_at__isnull=True,
     ).distinct()
     new = [
         _new_delivery(meeting=meeting, user=user, kind=Kind.HARVEST, due_at=now, sequence=0)

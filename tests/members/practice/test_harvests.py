@@ -376,6 +376,17 @@ class TestPublish:
         ada = Delivery.objects.get(kind=Delivery.Kind.HARVEST, user=audience["Ada"])
         assert (ada.meeting, ada.due_at, ada.sequence) == (meeting, AFTER, 0)
 
+    def test_a_member_still_waiting_for_a_seat_is_not_sent_the_harvest(self, meeting):
+        Meeting.objects.filter(pk=meeting.pk).update(capacity=1)
+        hana = harvester_of(meeting)
+        wen = member("Wen", receive_harvests=True)
+        waiting = services.set_rsvp(user=wen, meeting=meeting, response=Rsvp.Response.YES)
+
+        write(hana, meeting, publish=True)
+
+        assert waiting.rsvp.is_waitlisted
+        assert harvest_deliveries() == []
+
     def test_a_draft_plans_no_harvest_email(self, meeting, audience):
         write(harvester_of(meeting), meeting)
 
