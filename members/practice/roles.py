@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from meetings.models import Meeting, Series
 from meetings.services import lock_meeting
@@ -117,9 +118,10 @@ def holder_names(meeting: Meeting) -> list[tuple[str, list[str]]]:
 
 
 def display_name(user: User | None) -> str:
+    """The name other people see: never any part of an e-mail address."""
     if user is None:
         return _("a former member")
-    return user.display_name or user.email.split("@")[0]
+    return user.display_name or _("a member")
 
 
 # --- taking and giving back ----------------------------------------------------------------
@@ -280,10 +282,12 @@ def suggestions(
                 Suggestion(
                     user=user,
                     held=counts.get(user.pk, {}).get(slug, 0),
-                    reason=_(
-                        "has facilitated %(count)s times: a partner for a first-time facilitator"
+                    reason=ngettext(
+                        "has facilitated %(count)s time: a partner for a first-time facilitator",
+                        "has facilitated %(count)s times: a partner for a first-time facilitator",
+                        counts[user.pk][FACILITATOR],
                     )
-                    % {"count": counts.get(user.pk, {}).get(FACILITATOR, 0)},
+                    % {"count": counts[user.pk][FACILITATOR]},
                 )
                 for user in ranked
                 if counts.get(user.pk, {}).get(FACILITATOR, 0)
@@ -298,7 +302,10 @@ def suggestions(
                     held=counts.get(user.pk, {}).get(slug, 0),
                     reason=_("never held it")
                     if not counts.get(user.pk, {}).get(slug)
-                    else _("held it %(count)s times") % {"count": counts[user.pk][slug]},
+                    else ngettext(
+                        "held it %(count)s time", "held it %(count)s times", counts[user.pk][slug]
+                    )
+                    % {"count": counts[user.pk][slug]},
                 )
                 for user in ranked
             ]
