@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .practice import rota
 
 app_name = "members"
 
@@ -20,4 +21,6 @@ urlpatterns = [
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("me/timezone/", views.set_timezone, name="set_timezone"),
+    path("series/<slug:slug>/rota/", rota.rota, name="rota"),
+    path("series/<slug:slug>/rota/take/", rota.take, name="rota_take"),
 ]
