@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .practice import rota
 from .practice import views as practice
 
 app_name = "members"
@@ -36,4 +37,6 @@ urlpatterns = [
         practice.withdraw_item,
         name="withdraw_item",
     ),
+    path("series/<slug:slug>/rota/", rota.rota, name="rota"),
+    path("series/<slug:slug>/rota/take/", rota.take, name="rota_take"),
 ]

@@ -86,12 +86,12 @@ def roles_for(meetings: Iterable[Meeting]) -> dict[int, list[Role]]:
         stands = {slug: inherited.get(slug, role) for slug, role in roles.items()}
         result[meeting.pk] = sorted(
             (role for role in roles.values() if role.places),
-            key=lambda role: _order(stands[role.slug]),
+            key=lambda role: _role_order(stands[role.slug]),
         )
     return result
 
 
-def _order(role: Role) -> tuple[int, bool, int]:
+def _role_order(role: Role) -> tuple[int, bool, int]:
     return (role.position, role.series_id is None, role.pk)
 
 
@@ -125,9 +125,10 @@ def holder_names(meeting: Meeting) -> list[tuple[str, list[str]]]:
 
 
 def display_name(user: User | None) -> str:
+    """The name other people see: never any part of an e-mail address."""
     if user is None:
         return _("a former member")
-    return user.display_name or user.email.split("@")[0]
+    return user.display_name or _("a member")
 
 
 # --- taking and giving back ----------------------------------------------------------------
@@ -317,3 +318,99 @@ def suggestions(
             ]
         result[slug] = picks[:limit]
     return result
+
+
+ROTA_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class RotaRow:
+    """One meeting on the rota: its place in each of the rota's roles, None where this
+    meeting does without that role."""
+
+    meeting: Meeting
+    places: list[Place | None]
+
+
+@dataclass(frozen=True)
+class Rota:
+    roles: list[Role]  # each slug once, named as the series names it
+    rows: list[RotaRow]
+
+
+def rota(*, series: Series, now: datetime | None = None, length: int = ROTA_LENGTH) -> Rota:
+    """The series' next `length` meetings that have not started, cancelled ones included,
+    with their places in each of the series' roles and in those a meeting adds for itself.
+    Four queries."""
+    now = now or timezone.now()
+    meetings = list(
+        Meeting.objects.filter(series=series, starts_at__gt=now).order_by("starts_at", "pk")[
+            :length
+        ]
+    )
+    places = places_for(meetings)
+    named = {role.slug: role for role in Role.objects.filter(series=series, places__gt=0)}
+    for place in (place for found in places.values() for place in found):
+        named.setdefault(place.role.slug, place.role)
+    roles = sorted(named.values(), key=_role_order)
+    rows = []
+    for meeting in meetings:
+        by_slug = {place.role.slug: place for place in places[meeting.pk]}
+        rows.append(RotaRow(meeting=meeting, places=[by_slug.get(role.slug) for role in roles]))
+    return Rota(roles=roles, rows=rows)
+
+
+@dataclass(frozen=True)
+class RoleHistory:
+    """How often one member held each of the rota's roles in the last 12 months."""
+
+    user: User
+    held: list[int]  # in the order of the rota's roles
+
+
+@dataclass(frozen=True)
+class RotaAdvice:
+    history: list[RoleHistory]
+    suggestions: dict[tuple[int, str], list[Suggestion]]  # by (meeting id, role slug)
+
+
+def rota_advice(*, rota: Rota, now: datetime | None = None) -> RotaAdvice:
+    """What organizers see beside the rota: how often each member held each role in the
+    last 12 months (those who held one, and those with a seat in a meeting on the rota),
+    and suggestions for each open place in the meetings not cancelled. At most three
+    queries."""
+    now = now or timezone.now()
+    taking = [row.meeting for row in rota.rows if not row.meeting.is_cancelled]
+    coming: dict[int, list[User]] = defaultdict(list)
+    people: dict[int, User] = {}
+    answers = (
+        Rsvp.objects.holding_seats()
+        .filter(meeting__in=taking, user__is_active=True)
+        .select_related("user")
+        .order_by("user__display_name", "user_id")
+    )
+    for answer in answers:
+        coming[answer.meeting_id].append(answer.user)
+        people[answer.user_id] = answer.user
+    counts = times_held(now=now)
+    slugs = [role.slug for role in rota.roles]
+    held_here = [user_id for user_id, held in counts.items() if set(held) & set(slugs)]
+    people |= User.objects.filter(is_active=True).in_bulk(set(held_here) - set(people))
+    history = [
+        RoleHistory(user=user, held=[counts.get(user.pk, {}).get(slug, 0) for slug in slugs])
+        for user in sorted(
+            people.values(), key=lambda user: (display_name(user).casefold(), user.pk)
+        )
+    ]
+    advice: dict[tuple[int, str], list[Suggestion]] = {}
+    for row in rota.rows:
+        if row.meeting.is_cancelled:
+            continue
+        found = suggestions(
+            meeting=row.meeting,
+            places=[place for place in row.places if place is not None],
+            coming=coming[row.meeting.pk],
+            counts=counts,
+        )
+        advice.update(((row.meeting.pk, slug), picks) for slug, picks in found.items())
+    return RotaAdvice(history=history, suggestions=advice)

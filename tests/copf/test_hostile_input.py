@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 from meetings.models import Meeting, Series
 from members import links
 from members.models import Delivery, User
+from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.hostile import FORM, Browser, Findings, Outcome, Pairs, form_body
 
@@ -425,6 +426,13 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         ),
     ),
+    # practice
+    "members:rota": Endpoint("/series/{series}/rota/", ("visitor", "verified", "staff")),
+    "members:rota_take": Endpoint(
+        "/series/{series}/rota/take/",
+        MEMBERS,
+        forms=(Form({"meeting": ("{meeting}", PK), "role": ("host", CHOICE)}),),
+    ),
     # meetings
     "meetings:schedule": Endpoint("/", ("visitor", "verified")),
     "meetings:series_detail": Endpoint("/series/{series}/", ("visitor", "verified")),
@@ -548,6 +556,7 @@ def production_like(settings, monkeypatch):
 def world(db) -> World:
     cache.clear()  # the rate limits
     series = SeriesFactory(slug="cop-f-east")
+    give_default_roles(series=series)
     starts = (timezone.now() + timedelta(days=7)).replace(microsecond=0)
     meeting = MeetingFactory(series=series, starts_at=starts, original_start=starts)
     # Zones on both sides of the date line, where a date at the calendar's edge overflows.
