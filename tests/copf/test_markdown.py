@@ -1,6 +1,6 @@
 import pytest
 
-from copf.lib.markdown import render_markdown
+from copf.lib.markdown import refused_markup, render_markdown
 
 LINK_REL = 'rel="nofollow noopener noreferrer"'
 NEVER = (
@@ -98,3 +98,36 @@ class TestWhatNeverReachesThePage:
 
     def test_a_toc_marker_is_just_text(self):
         assert render_markdown("[TOC]\n\n# Rounds") == "<p>[TOC]</p>\n<h4>Rounds</h4>"
+
+
+class TestRefusedMarkup:
+    @pytest.mark.parametrize(
+        ("text", "found"),
+        [
+            ("<script>alert(1)</script>", ["<script>alert(1)</script>"]),
+            ("we <img src=x onerror=alert(1)> met", ["<img src=x onerror=alert(1)>"]),
+            ("[x](javascript:alert(1))", ["javascript:alert(1)"]),
+            ("[x](JaVaScRiPt:alert(1))", ["JaVaScRiPt:alert(1)"]),
+            ("![x](data:image/png;base64,AA)", ["data:image/png;base64,AA"]),
+            ("[x][js]\n\n[js]: vbscript:msgbox(1)", ["vbscript:msgbox(1)"]),
+            ("<b>bold</b>", ["<b>", "</b>"]),
+        ],
+    )
+    def test_tags_and_script_addresses_are_found(self, text, found):
+        assert refused_markup(text) == found
+
+    def test_a_scheme_split_by_a_tab_is_still_found(self):
+        assert len(refused_markup("[x](java\tscript:alert(1))")) == 1
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "We practised **rounds**: R&D, a < b, &amp; `<script>` in code",
+            "    <script>alert(1)</script>",
+            "<https://sociocracy30.org> and <harvest@example.org>",
+            "[mail](mailto:a@example.org), [here](/meetings/1/), [s3](https://x.org/a:b)",
+            "<!-- a note to ourselves -->",
+        ],
+    )
+    def test_markdown_code_and_safe_links_are_not_refused(self, text):
+        assert refused_markup(text) == []
