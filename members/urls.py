@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .practice import harvest_views
 
 app_name = "members"
 
@@ -20,4 +21,21 @@ urlpatterns = [
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("me/timezone/", views.set_timezone, name="set_timezone"),
+    path("meetings/<int:pk>/harvest/", harvest_views.harvest_edit, name="harvest_edit"),
+    path(
+        "meetings/<int:pk>/harvest/withdraw/",
+        harvest_views.harvest_withdraw,
+        name="harvest_withdraw",
+    ),
+    path(
+        "meetings/<int:pk>/harvest/history/",
+        harvest_views.harvest_history,
+        name="harvest_history",
+    ),
+    path("series/<slug:slug>/harvests/", harvest_views.series_harvests, name="series_harvests"),
+    path(
+        "series/<slug:slug>/harvests.atom",
+        harvest_views.SeriesHarvestsFeed(),
+        name="series_harvests_feed",
+    ),
 ]
