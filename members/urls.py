@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
-from .practice import rota
+from .practice import harvest_views, rota
 from .practice import views as practice
 
 app_name = "members"
@@ -39,4 +39,21 @@ urlpatterns = [
     ),
     path("series/<slug:slug>/rota/", rota.rota, name="rota"),
     path("series/<slug:slug>/rota/take/", rota.take, name="rota_take"),
+    path("meetings/<int:pk>/harvest/", harvest_views.harvest_edit, name="harvest_edit"),
+    path(
+        "meetings/<int:pk>/harvest/withdraw/",
+        harvest_views.harvest_withdraw,
+        name="harvest_withdraw",
+    ),
+    path(
+        "meetings/<int:pk>/harvest/history/",
+        harvest_views.harvest_history,
+        name="harvest_history",
+    ),
+    path("series/<slug:slug>/harvests/", harvest_views.series_harvests, name="series_harvests"),
+    path(
+        "series/<slug:slug>/harvests.atom",
+        harvest_views.SeriesHarvestsFeed(),
+        name="series_harvests_feed",
+    ),
 ]

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from meetings.models import Meeting
+from meetings.models import Meeting, Series
 from meetings.services import lock_meeting
 
 from ..deliveries import plan, queue
@@ -45,6 +46,32 @@ class HarvestText:
     resources: str = ""
     decisions: list[Decision] = field(default_factory=list)
 
+    @classmethod
+    def from_content(cls, content: dict[str, object]) -> "HarvestText":
+        """What a revision kept (`as_content`), read back; a missing part reads as empty."""
+        return cls(
+            practised=str(content.get("practised") or ""),
+            learnt=str(content.get("learnt") or ""),
+            resources=str(content.get("resources") or ""),
+            decisions=[
+                Decision(
+                    proposal=str(decision.get("proposal") or ""),
+                    objections=[
+                        Objection(
+                            objection=str(entry.get("objection") or ""),
+                            integration=str(entry.get("integration") or ""),
+                        )
+                        for entry in decision.get("objections") or []
+                    ],
+                )
+                for decision in content.get("decisions") or []
+            ],
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.practised or self.learnt or self.resources or self.decisions)
+
     def as_content(self) -> dict[str, object]:
         return {
             "practised": self.practised,
@@ -64,9 +91,11 @@ class HarvestText:
 
 
 def harvest_text(harvest: Harvest | None) -> HarvestText:
-    """What the harvest says now, to fill a form."""
+    """What the harvest says now, to fill a form or to show. Uses the decisions and
+    objections `published_harvests` loaded, else loads them (two queries)."""
     if harvest is None:
         return HarvestText()
+    prefetch_related_objects([harvest], "decisions__objections")
     return HarvestText(
         practised=harvest.practised,
         learnt=harvest.learnt,
@@ -79,7 +108,7 @@ def harvest_text(harvest: Harvest | None) -> HarvestText:
                     for entry in decision.objections.all()
                 ],
             )
-            for decision in harvest.decisions.prefetch_related("objections")
+            for decision in harvest.decisions.all()
         ],
     )
 
@@ -111,10 +140,9 @@ def save_harvest(
             raise NotAllowed(
                 _("Only the harvester, the facilitator and organizers write the harvest.")
             )
-        if meeting.is_cancelled:
-            raise PracticeRefused(_("This meeting was cancelled: there is nothing to harvest."))
-        if meeting.starts_at > now:
-            raise PracticeRefused(_("A harvest is written once the meeting has started."))
+        refusal = harvest_refusal(meeting=meeting, now=now)
+        if refusal:
+            raise PracticeRefused(refusal)
         harvest = Harvest.objects.filter(meeting=meeting).first()
         if latest_revision_id(harvest) != based_on:
             raise PracticeRefused(
@@ -144,6 +172,15 @@ def save_harvest(
             messages = plan.plan_harvest(harvest=harvest, now=now)
             queue.enqueue_on_commit([message.pk for message in messages])
     return harvest
+
+
+def harvest_refusal(*, meeting: Meeting, now: datetime) -> str:
+    """Why no harvest can be written for the meeting now, or "" if it can."""
+    if meeting.is_cancelled:
+        return _("This meeting was cancelled: there is nothing to harvest.")
+    if meeting.starts_at > now:
+        return _("A harvest is written once the meeting has started.")
+    return ""
 
 
 def withdraw_harvest(*, user: User, meeting: Meeting, now: datetime | None = None) -> Harvest:
@@ -189,10 +226,31 @@ def may_read(*, user: object, harvest: Harvest) -> bool:
     )
 
 
+def _revision_authors() -> Prefetch:
+    # Who and when, without the content: a long harvest's revisions add up.
+    return Prefetch(
+        "revisions", queryset=HarvestRevision.objects.select_related("author").defer("content")
+    )
+
+
+def published_harvests(*, series: Series) -> QuerySet[Harvest]:
+    """The series' published harvests, newest meeting first, with their meeting, decisions,
+    objections and authors: a page of them in four queries, however many."""
+    return (
+        Harvest.objects.filter(meeting__series=series, state=State.PUBLISHED)
+        .select_related("meeting__series")
+        .prefetch_related("decisions__objections", _revision_authors())
+        .order_by("-meeting__starts_at", "-pk")
+    )
+
+
 def authors(harvest: Harvest) -> list[str]:
-    """Who wrote the harvest, first writer first; a deleted account as "a former member"."""
+    """Who wrote the harvest, first writer first; a deleted account as "a former member".
+    Uses the revisions `published_harvests` loaded, else loads them (one query)."""
+    prefetch_related_objects([harvest], _revision_authors())
     names: list[str] = []
-    for revision in harvest.revisions.select_related("author").order_by("created_at", "pk"):
+    revisions = sorted(harvest.revisions.all(), key=lambda row: (row.created_at, row.pk))
+    for revision in revisions:
         name = display_name(revision.author)
         if name not in names:
             names.append(name)

@@ -16,7 +16,7 @@ from meetings.models import Meeting
 
 from ..models import AgendaItem, User
 from . import BadInput, PracticeRefused, agenda, roles
-from .forms import AssignForm, DecisionForm, MoveForm, ProposalForm, RoleForm
+from .forms import AgendaDecisionForm, AssignForm, MoveForm, ProposalForm, RoleForm
 
 
 def _refused(request: HttpRequest, meeting: Meeting, message: str, *, status: int) -> HttpResponse:
@@ -139,7 +139,7 @@ def decide_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             return _("“%(title)s” is on the agenda.") % {"title": item.title}
         return _("“%(title)s” was declined.") % {"title": item.title}
 
-    return _act(request, meeting, DecisionForm(request.POST), act)
+    return _act(request, meeting, AgendaDecisionForm(request.POST), act)
 
 
 @login_required

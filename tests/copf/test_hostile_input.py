@@ -42,7 +42,8 @@ from hypothesis import strategies as st
 
 from meetings.models import Meeting, Series
 from members import links
-from members.models import Delivery, User
+from members.models import Delivery, HarvestRevision, User
+from members.practice import harvests
 from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.hostile import FORM, Browser, Findings, Outcome, Pairs, form_body
@@ -275,6 +276,23 @@ PROFILE_FORM = Form(
 RSVP_FORM = Form({"response": ("yes", CHOICE), "next": ("/", NEXT)})
 NEW_PASSWORDS = {"password1": (NEW_PASSWORD, PASSWORD_KIND), "password2": (NEW_PASSWORD, TEXT)}
 MEMBERS = ("visitor", "member", "verified")
+HARVEST_FORM = Form(
+    {
+        "practised": ("We practised **rounds**.", TEXT),
+        "learnt": ("Silence is an answer too.", TEXT),
+        "resources": ("[S3](https://sociocracy30.org)", TEXT),
+        "based_on": ("{harvest_revision}", NUMBER),
+        "decisions-TOTAL_FORMS": ("1", NUMBER),
+        "decisions-INITIAL_FORMS": ("0", NUMBER),
+        "decisions-0-proposal": ("We rotate the host.", TEXT),
+        "objections-TOTAL_FORMS": ("1", NUMBER),
+        "objections-INITIAL_FORMS": ("0", NUMBER),
+        "objections-0-decision": ("1", CHOICE),
+        "objections-0-objection": ("Not every week.", TEXT),
+        "objections-0-integration": ("Every other week.", TEXT),
+        "action": ("save", CHOICE),
+    }
+)
 
 ENDPOINTS: dict[str, Endpoint] = {
     # It asks the broker and the workers for half a second, and reads no query.
@@ -413,6 +431,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     "members:rsvp_link": Endpoint("/rsvp/{rsvp_token}/", ("visitor", "member")),
     "members:rsvp_start": Endpoint("/meetings/{meeting}/rsvp/yes/", ("visitor", "verified")),
     "members:unsubscribe": Endpoint("/unsubscribe/{unsubscribe_token}/"),
+    # Staff are organizers, who write and withdraw any harvest; the meeting was yesterday.
+    "members:harvest_edit": Endpoint(
+        "/meetings/{past_meeting}/harvest/", ("visitor", "staff"), forms=(HARVEST_FORM,)
+    ),
+    "members:harvest_withdraw": Endpoint(
+        "/meetings/{past_meeting}/harvest/withdraw/", ("visitor", "staff")
+    ),
+    "members:harvest_history": Endpoint(
+        "/meetings/{past_meeting}/harvest/history/", ("visitor", "verified")
+    ),
+    "members:series_harvests": Endpoint("/series/{series}/harvests/", ("visitor", "verified")),
+    "members:series_harvests_feed": Endpoint("/series/{series}/harvests.atom"),
     "members:set_timezone": Endpoint(
         "/me/timezone/",
         MEMBERS,
@@ -470,6 +500,7 @@ class World:
     staff: User
     group: Group
     delivery: Delivery
+    past_meeting: Meeting  # yesterday's, with a published harvest
 
     def ids(self) -> dict[str, object]:
         now = timezone.now()
@@ -487,6 +518,8 @@ class World:
             "permission": Permission.objects.order_by("pk").first().pk,
             "address": address.pk,
             "delivery": self.delivery.pk,
+            "past_meeting": self.past_meeting.pk,
+            "harvest_revision": HarvestRevision.objects.get(harvest__meeting=self.past_meeting).pk,
             "week_ahead": f"{now + timedelta(days=7):%Y-%m-%d 10:00}",
             "week_ahead_date": f"{now + timedelta(days=7):%Y-%m-%d}",
             "today": f"{now:%Y-%m-%d}",
@@ -577,7 +610,16 @@ def world(db) -> World:
         due_at=starts - timedelta(days=1),
     )
     group = Group.objects.create(name="hosts")
-    return World(series, meeting, member, verified, staff, group, delivery)
+    yesterday = starts - timedelta(days=8)
+    past_meeting = MeetingFactory(series=series, starts_at=yesterday, original_start=yesterday)
+    harvests.save_harvest(
+        user=staff,
+        meeting=past_meeting,
+        text=harvests.HarvestText(practised="We practised **rounds**."),
+        based_on=None,
+        publish=True,
+    )
+    return World(series, meeting, member, verified, staff, group, delivery, past_meeting)
 
 
 @pytest.fixture

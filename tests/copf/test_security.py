@@ -14,7 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def pages(db):
     series = SeriesFactory(slug="cop-f-east")
     meeting = MeetingFactory(series=series)
-    return ["/", "/series/cop-f-east/", meeting.get_absolute_url(), "/meetings/999999/"]
+    return [
+        "/",
+        "/series/cop-f-east/",
+        "/series/cop-f-east/harvests/",
+        meeting.get_absolute_url(),
+        "/meetings/999999/",
+    ]
 
 
 def test_every_page_carries_the_security_headers(client, pages):
