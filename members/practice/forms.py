@@ -15,7 +15,7 @@ from copf.lib.markdown import refused_markup
 from copf.lib.text import CONTROL_CHARACTERS, clean_text
 
 from ..models import AgendaItem, HarvestDecision, HarvestObjection
-from ..models.practice import MAX_HARVEST_TEXT
+from ..models.practice import MAX_AGENDA_MINUTES, MAX_HARVEST_TEXT
 from .harvests import Decision, HarvestText, Objection
 
 MAX_DECISIONS = 20
@@ -35,10 +35,13 @@ class AssignForm(RoleForm):
 
 
 class ProposalForm(forms.ModelForm):
+    minutes = forms.IntegerField(
+        label=_("Minutes it needs"), min_value=1, max_value=MAX_AGENDA_MINUTES
+    )
+
     class Meta:
         model = AgendaItem
         fields = ("title", "description", "minutes")
-        labels = {"minutes": _("Minutes it needs")}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,7 +38,13 @@ def _act(
     """Run `act` with the form's data and go back to the meeting saying what happened; a
     bad form is a 400 and a refusal its own 4xx, and neither changes anything."""
     if not form.is_valid():
-        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        errors = [
+            f"{form.fields[name].label or capfirst(name)}: {error}"
+            if name in form.fields
+            else error
+            for name, field_errors in form.errors.items()
+            for error in field_errors
+        ]
         return _refused(request, meeting, " ".join(errors), status=400)
     try:
         done = act(form.cleaned_data)

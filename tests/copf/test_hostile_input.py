@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from meetings.models import Meeting, Series
 from members import links
-from members.models import Delivery, HarvestRevision, User
+from members.models import AgendaItem, Delivery, HarvestRevision, User
 from members.practice import harvests
 from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -463,6 +463,44 @@ ENDPOINTS: dict[str, Endpoint] = {
         MEMBERS,
         forms=(Form({"meeting": ("{meeting}", PK), "role": ("host", CHOICE)}),),
     ),
+    "members:take_role": Endpoint(
+        "/meetings/{meeting}/roles/take/", MEMBERS, forms=(Form({"role": ("host", CHOICE)}),)
+    ),
+    "members:give_back_role": Endpoint(
+        "/meetings/{meeting}/roles/give-back/", MEMBERS, forms=(Form({"role": ("host", CHOICE)}),)
+    ),
+    "members:assign_role": Endpoint(
+        "/meetings/{meeting}/roles/assign/",
+        (*MEMBERS, "staff"),
+        forms=(Form({"role": ("timekeeper", CHOICE), "member": ("{member}", PK)}),),
+    ),
+    "members:unassign_role": Endpoint(
+        "/meetings/{meeting}/roles/unassign/",
+        (*MEMBERS, "staff"),
+        forms=(Form({"role": ("timekeeper", CHOICE), "member": ("{member}", PK)}),),
+    ),
+    "members:propose_item": Endpoint(
+        "/meetings/{meeting}/agenda/",
+        MEMBERS,
+        forms=(
+            Form(
+                {"title": ("Rounds", TEXT), "description": ("Why", TEXT), "minutes": ("20", NUMBER)}
+            ),
+        ),
+    ),
+    "members:decide_item": Endpoint(
+        "/meetings/{meeting}/agenda/{agenda_item}/decide/",
+        (*MEMBERS, "staff"),
+        forms=(Form({"decision": ("accept", CHOICE)}),),
+    ),
+    "members:move_item": Endpoint(
+        "/meetings/{meeting}/agenda/{agenda_item}/move/",
+        (*MEMBERS, "staff"),
+        forms=(Form({"direction": ("up", CHOICE)}),),
+    ),
+    "members:withdraw_item": Endpoint(
+        "/meetings/{meeting}/agenda/{agenda_item}/withdraw/", MEMBERS
+    ),
     # meetings
     "meetings:schedule": Endpoint("/", ("visitor", "verified")),
     "meetings:series_detail": Endpoint("/series/{series}/", ("visitor", "verified")),
@@ -501,6 +539,7 @@ class World:
     group: Group
     delivery: Delivery
     past_meeting: Meeting  # yesterday's, with a published harvest
+    item: AgendaItem
 
     def ids(self) -> dict[str, object]:
         now = timezone.now()
@@ -520,6 +559,7 @@ class World:
             "delivery": self.delivery.pk,
             "past_meeting": self.past_meeting.pk,
             "harvest_revision": HarvestRevision.objects.get(harvest__meeting=self.past_meeting).pk,
+            "agenda_item": self.item.pk,
             "week_ahead": f"{now + timedelta(days=7):%Y-%m-%d 10:00}",
             "week_ahead_date": f"{now + timedelta(days=7):%Y-%m-%d}",
             "today": f"{now:%Y-%m-%d}",
@@ -619,7 +659,8 @@ def world(db) -> World:
         based_on=None,
         publish=True,
     )
-    return World(series, meeting, member, verified, staff, group, delivery, past_meeting)
+    item = AgendaItem.objects.create(meeting=meeting, proposer=verified, title="Rounds", minutes=20)
+    return World(series, meeting, member, verified, staff, group, delivery, past_meeting, item)
 
 
 @pytest.fixture

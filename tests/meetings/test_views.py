@@ -320,11 +320,12 @@ class TestMeetingDetail:
         assert "This meeting is cancelled." in text
         assert "Join https://" not in text
 
-    def test_uses_three_queries_for_a_visitor(self, client, east, django_assert_num_queries):
+    def test_uses_seven_queries_for_a_visitor(self, client, east, django_assert_num_queries):
         meeting = east.meetings.order_by("starts_at").first()
 
-        # The meeting, and again for its member parts; the answer counts.
-        with django_assert_num_queries(3 + PAGE_CACHE_MISS_QUERIES + PART_CACHE_MISS_QUERIES):
+        # The meeting, and again for its member parts; the answer counts; the practice: its
+        # roles, their holders, the agenda and the harvest.
+        with django_assert_num_queries(7 + PAGE_CACHE_MISS_QUERIES + PART_CACHE_MISS_QUERIES):
             client.get(meeting.get_absolute_url())
 
     @pytest.mark.parametrize("path", ["/meetings/999999/", "/meetings/0/"])
