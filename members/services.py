@@ -93,6 +93,9 @@ def _set_rsvp(
         else:
             rsvp.response, rsvp.waitlisted_at, rsvp.promoted_at = response, waitlisted_at, None
             rsvp.save(update_fields=["response", "waitlisted_at", "promoted_at", "updated_at"])
+        if response != Rsvp.Response.YES:
+            # A role comes with a yes: answering otherwise gives the member's roles back.
+            RoleAssignment.objects.filter(meeting=meeting, user=user).delete()
         promoted = promote_waitlist(meeting=meeting, now=now) if was_holding_seat else []
         messages = [plan.plan_answer(rsvp=rsvp, now=now)]
         messages += [plan.plan_promotion(rsvp=seat, now=now) for seat in promoted]

@@ -89,6 +89,22 @@ class TestSetRsvp:
         assert (rsvp.pk, rsvp.response) == (first.rsvp.pk, "no")
         assert rsvp.updated_at > first.rsvp.updated_at
 
+    @pytest.mark.parametrize("response", ["maybe", "no"])
+    def test_answering_other_than_yes_gives_back_the_members_roles_in_that_meeting(
+        self, user, meeting, response
+    ):
+        other = MeetingFactory(
+            series=meeting.series, starts_at=meeting.starts_at + timedelta(days=28)
+        )
+        answer(user, meeting, "yes")
+        answer(user, other, "yes")
+        for held in (meeting, other):
+            RoleAssignment.objects.create(meeting=held, role="host", user=user)
+
+        answer(user, meeting, response, minutes=5)
+
+        assert list(RoleAssignment.objects.values_list("meeting", "role")) == [(other.pk, "host")]
+
     def test_unknown_answer_raises_value_error_and_writes_nothing(self, user, meeting):
         with pytest.raises(ValueError, match="perhaps"):
             answer(user, meeting, "perhaps")
