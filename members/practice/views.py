@@ -90,9 +90,7 @@ def assign_role(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
 
     def act(data: dict[str, object]) -> str:
-        member = User.objects.filter(pk=data["member"]).first()
-        if member is None:
-            raise BadInput(_("There is no such member."))
+        member = _member(data["member"])
         roles.assign_role(organizer=request.user, user=member, meeting=meeting, role=data["role"])
         return _("%(name)s is %(role)s of this meeting.") % {
             "name": roles.display_name(member),
@@ -108,9 +106,7 @@ def unassign_role(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
 
     def act(data: dict[str, object]) -> str:
-        member = User.objects.filter(pk=data["member"]).first()
-        if member is None:
-            raise BadInput(_("There is no such member."))
+        member = _member(data["member"])
         roles.unassign_role(organizer=request.user, user=member, meeting=meeting, role=data["role"])
         return _("%(name)s no longer holds that role.") % {"name": roles.display_name(member)}
 
@@ -127,6 +123,13 @@ def propose_item(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Thank you: the facilitator will see your proposal.")
 
     return _act(request, meeting, ProposalForm(request.POST), act)
+
+
+def _member(pk: object) -> User:
+    member = User.objects.filter(pk=pk).first()
+    if member is None:
+        raise BadInput(_("There is no such member."))
+    return member
 
 
 def _item(meeting: Meeting, item_pk: int) -> AgendaItem:
