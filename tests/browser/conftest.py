@@ -16,6 +16,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 
 from members.models import User
 from tests.factories import UserFactory
@@ -112,10 +113,13 @@ def verified_member(transactional_db: None) -> User:
 
 
 @pytest.fixture
-def sign_in(client: Any, live_server: Any) -> Callable[["BrowserContext", User], None]:
-    """Sign a member in to a browser context by handing it a session made by the test client."""
+def sign_in(live_server: Any) -> Callable[["BrowserContext", User], None]:
+    """Sign a member in to a browser context by handing it a session made by a test client."""
 
     def sign_in_context(context: "BrowserContext", user: User) -> None:
+        # A client of its own each time: logging in again on one client flushes or cycles
+        # its session, which would sign out the contexts signed in before.
+        client = Client()
         client.force_login(user)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
         context.add_cookies(
