@@ -7,8 +7,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from copf.lib.admin import BoundedIdsMixin, SupportedYearsDateHierarchyMixin
-from meetings import admin as meetings_admin
-from meetings.models import Meeting, Series
 
 from . import services
 from .accounts import AdminLoginForm
@@ -18,40 +16,21 @@ from .models import Delivery, Role, User
 
 admin.site.login_form = AdminLoginForm
 admin.site.unregister(Group)
-admin.site.unregister(Series)
-admin.site.unregister(Meeting)
 
 
-class RoleInline(admin.TabularInline):
-    model = Role
-    fields = ("position", "name", "slug", "places", "nudge")
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    """The roles a series' meetings need, or one meeting's own (in place of the series'
+    role with the same slug; 0 places takes it out of that meeting)."""
+
+    list_display = ("name", "slug", "series", "meeting", "places", "nudge", "position")
+    list_editable = ("places", "nudge", "position")
+    list_filter = ("series",)
+    list_select_related = ("series", "meeting")
+    search_fields = ("name", "slug", "series__name", "meeting__title")
+    raw_id_fields = ("meeting",)
     prepopulated_fields = {"slug": ("name",)}
-    extra = 0
-
-
-class SeriesRoleInline(RoleInline):
-    fk_name = "series"
-    verbose_name_plural = _("Roles each meeting needs")
-
-
-class MeetingRoleInline(RoleInline):
-    fk_name = "meeting"
-    verbose_name_plural = _(
-        "Roles of this meeting alone: in place of the series' role with the same slug "
-        "(0 places takes it out), or one more"
-    )
-
-
-# The schedule's admin, with the roles members hold in its meetings (members is the layer
-# that knows roles; meetings may not import it).
-@admin.register(Series)
-class SeriesAdmin(meetings_admin.SeriesAdmin):
-    inlines = [*meetings_admin.SeriesAdmin.inlines, SeriesRoleInline]
-
-
-@admin.register(Meeting)
-class MeetingAdmin(meetings_admin.MeetingAdmin):
-    inlines = [*meetings_admin.MeetingAdmin.inlines, MeetingRoleInline]
+    ordering = ("series__name", "meeting__starts_at", "position", "pk")
 
 
 @admin.register(Group)

@@ -51,6 +51,7 @@ def practice_panel(context: template.Context, meeting: Meeting) -> dict[str, obj
         "candidates": _candidates(meeting) if organizer and open_now else [],
         "harvest": harvest if harvest and harvests.may_read(user=user, harvest=harvest) else None,
         "harvest_withdrawn": harvest is not None and harvest.state == Harvest.State.WITHDRAWN,
+        "harvest_exists": harvest is not None,
         "may_write_harvest": started
         and not meeting.is_cancelled
         and access.may_write_harvest(user=user, meeting=meeting, roles=mine),

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from meetings.models import Meeting, Series
 from members import links
-from members.models import Follow, Rsvp, User
+from members.models import AgendaItem, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 if TYPE_CHECKING:
@@ -393,6 +393,19 @@ def reset_password(visitor: Visitor, form: FoundForm) -> None:
     assert visitor.mails_to(member.email) == 1
 
 
+def propose_an_item(visitor: Visitor, form: FoundForm) -> None:
+    page, member = visitor.page, visitor.member
+    proposal = form_on(page, form)
+    proposal.locator("input[name=title]").fill("Rounds on feedback")
+    proposal.locator("textarea[name=description]").fill("How we give feedback in a round.")
+    proposal.locator("input[name=minutes]").fill("20")
+    submit(page, form, proposal.get_by_role("button", name="Propose"))
+    expect(page.locator(".messages")).to_contain_text("the facilitator will see your proposal")
+    assert list(AgendaItem.objects.filter(proposer=member).values_list("title", "minutes")) == [
+        ("Rounds on feedback", 20)
+    ]
+
+
 HANDLERS: dict[str, Callable[[Visitor, FoundForm], None]] = {
     ZONE_PICKER: pick_a_zone,
     "account_logout": log_out,
@@ -402,6 +415,7 @@ HANDLERS: dict[str, Callable[[Visitor, FoundForm], None]] = {
     "members:set_timezone": answer_the_zone_banner,
     "members:rotate_feed": rotate_feed,
     "members:rsvp_link": confirm_an_emailed_answer,
+    "members:propose_item": propose_an_item,
     "members:unsubscribe": unsubscribe,
     "account_email": manage_email,
     "account_change_password": change_password,
@@ -501,6 +515,7 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
             ("/series/<slug>/", "members:rsvp"),
             ("/meetings/<id>/", "account_logout"),
             ("/meetings/<id>/", "members:rsvp"),
+            ("/meetings/<id>/", "members:propose_item"),
             ("/me/", "account_logout"),
             ("/me/", "members:rotate_feed"),
             ("/me/", "members:follow"),

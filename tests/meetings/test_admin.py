@@ -1306,7 +1306,7 @@ def test_the_series_list_makes_the_same_queries_for_one_or_many(
 # The Organizers group
 
 
-def test_organizers_group_may_manage_exactly_series_and_meetings(db):
+def test_organizers_group_may_manage_exactly_series_meetings_and_their_roles(db):
     group = Group.objects.get(name="Organizers")
 
     permissions = {
@@ -1323,6 +1323,10 @@ def test_organizers_group_may_manage_exactly_series_and_meetings(db):
         "meetings.change_meeting",
         "meetings.delete_meeting",
         "meetings.view_meeting",
+        "members.add_role",
+        "members.change_role",
+        "members.delete_role",
+        "members.view_role",
     }
 
 
