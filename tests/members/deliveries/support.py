@@ -183,7 +183,9 @@ def html_of(message) -> str:
 class VisibleText(HTMLParser):
     """The lines a reader sees in an HTML part, and its buttons: (label, link, style)."""
 
-    BREAKS = frozenset({"p", "h1", "h2", "br", "tr", "th", "td", "blockquote", "hr", "div"})
+    BREAKS = frozenset(
+        {"p", "h1", "h2", "br", "tr", "th", "td", "blockquote", "hr", "div", "ul", "ol", "li"}
+    )
     UNSEEN = frozenset({"head", "style", "title"})
 
     def __init__(self) -> None:
