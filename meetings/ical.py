@@ -151,17 +151,21 @@ def render(calendar: Calendar) -> bytes:
 
 def practice_of(meeting: Meeting) -> Practice:
     """The meeting's role holders and accepted agenda, through its reverse relations: the
-    series' roles with the meeting's own in place of those with the same slug, none given
-    no places (as the meeting page shows them)."""
-    roles = {role.slug: role for role in meeting.series.roles.all()} if meeting.series_id else {}
-    roles.update((role.slug, role) for role in meeting.roles.all())
+    series' roles with the meeting's own in place of those with the same slug (and where
+    they stand), none given no places, as the meeting page shows them."""
+    inherited = (
+        {role.slug: role for role in meeting.series.roles.all()} if meeting.series_id else {}
+    )
+    roles = {**inherited, **{role.slug: role for role in meeting.roles.all()}}
     holders = defaultdict(list)
     for assignment in meeting.role_assignments.all():
         holders[assignment.role].append(_name(assignment.user))
-    ordered = sorted(
-        (role for role in roles.values() if role.places),
-        key=lambda role: (role.position, role.series_id is None, role.pk),
-    )
+
+    def order(role: object) -> tuple[int, bool, int]:
+        stands = inherited.get(role.slug, role)
+        return (stands.position, stands.series_id is None, stands.pk)
+
+    ordered = sorted((role for role in roles.values() if role.places), key=order)
     accepted = Meeting.agenda_items.field.model.Status.ACCEPTED
     return Practice(
         holders=tuple(

@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from meetings import ical, services
 from meetings.models import Meeting
 from members.models import AgendaItem, Role, RoleAssignment, User
+from members.practice.places import meeting_places
 from members.practice.roles import give_default_roles, take_role
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
@@ -558,6 +559,24 @@ class TestPractice:
             "Join: https://meet.example.org/copf\n\n"
             f"Details and your answer: https://copf.example.org/meetings/{meeting.pk}/"
         )
+
+    def test_a_meetings_own_role_stands_where_the_series_role_it_replaces_stands(self, east):
+        give_roles(east)
+        meeting = MeetingFactory(series=east)
+        # Position 0 of its own, but it replaces the series' host, the fifth role.
+        Role.objects.create(meeting=meeting, slug="host", name="Hosts", places=2)
+        Role.objects.create(meeting=meeting, slug="guest", name="Guest", position=9)
+        for name, role in [("Asha", "guest"), ("Ben", "host"), ("Chen", "harvester")]:
+            RoleAssignment.objects.create(meeting=meeting, user=verified(name), role=role)
+
+        raw = render([meeting])
+
+        assert description_of(raw).split("\n\n")[0] == (
+            "Roles:\nHarvester / note-taker: Chen\nHosts: Ben\nGuest: Asha"
+        )
+        assert [name for name, _ in ical.practice_of(meeting).holders] == [
+            place.role.name for place in meeting_places(meeting) if place.holders
+        ]
 
     def test_a_role_the_meeting_gives_no_places_is_left_out_with_its_holder(self, east):
         give_roles(east)
