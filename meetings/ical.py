@@ -3,8 +3,15 @@
 Small pure functions over meetings. Output is deterministic: UIDs come from the meeting's
 id, DTSTAMP and LAST-MODIFIED from `updated_at`, so the same database state renders the
 same bytes. Times are UTC; there is no TZID and so no VTIMEZONE.
+
+The DESCRIPTION names who holds which role and the accepted agenda. Those change without
+touching the meeting: no new SEQUENCE and no calendar update by e-mail, only a new
+DESCRIPTION (and ETag) the next time a calendar reads the feed. They are read through the
+meeting's reverse relations (this layer knows no members module), loaded for a whole feed
+by `selectors.with_practice`.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from .models import Meeting
@@ -31,6 +39,26 @@ class Attendee:
 
 
 @dataclass(frozen=True)
+class AgendaLine:
+    """An accepted agenda item, as the calendar and e-mails list it."""
+
+    title: str
+    minutes: int
+    proposer: str
+
+
+@dataclass(frozen=True)
+class Practice:
+    """Who holds which role, in the roles' order, and the accepted agenda in its order."""
+
+    holders: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (role, names of its holders)
+    agenda: tuple[AgendaLine, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.holders or self.agenda)
+
+
+@dataclass(frozen=True)
 class EventOptions:
     """How one meeting appears in one calendar."""
 
@@ -39,6 +67,8 @@ class EventOptions:
     attendee: Attendee | None = None
     cancelled: bool = False
     extra_description: str = ""
+    # What the caller read of the roles and agenda already; None: read the meeting's own.
+    practice: Practice | None = None
 
 
 def uid(meeting: Meeting) -> str:
@@ -69,7 +99,8 @@ def build_event(meeting: Meeting, options: EventOptions | None = None) -> Event:
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("summary", f"{meeting.title} ({options.note})" if options.note else meeting.title)
-    event.add("description", _description(meeting, options.extra_description))
+    practice = options.practice if options.practice is not None else practice_of(meeting)
+    event.add("description", _description(meeting, options.extra_description, practice))
     event.add("url", absolute_url(meeting.get_absolute_url()))
     join_url = meeting.effective_join_url
     if join_url:
@@ -118,12 +149,72 @@ def render(calendar: Calendar) -> bytes:
     return calendar.to_ical()
 
 
-def _description(meeting: Meeting, extra: str) -> str:
+def practice_of(meeting: Meeting) -> Practice:
+    """The meeting's role holders and accepted agenda, through its reverse relations: the
+    series' roles with the meeting's own in place of those with the same slug (and where
+    they stand), none given no places, as the meeting page shows them."""
+    inherited = (
+        {role.slug: role for role in meeting.series.roles.all()} if meeting.series_id else {}
+    )
+    roles = {**inherited, **{role.slug: role for role in meeting.roles.all()}}
+    holders = defaultdict(list)
+    for assignment in meeting.role_assignments.all():
+        holders[assignment.role].append(_name(assignment.user))
+
+    def order(role: object) -> tuple[int, bool, int]:
+        stands = inherited.get(role.slug, role)
+        return (stands.position, stands.series_id is None, stands.pk)
+
+    ordered = sorted((role for role in roles.values() if role.places), key=order)
+    accepted = Meeting.agenda_items.field.model.Status.ACCEPTED
+    return Practice(
+        holders=tuple(
+            (role.name, tuple(holders[role.slug])) for role in ordered if holders[role.slug]
+        ),
+        agenda=tuple(
+            AgendaLine(title=item.title, minutes=item.minutes, proposer=_name(item.proposer))
+            for item in meeting.agenda_items.all()
+            if item.status == accepted
+        ),
+    )
+
+
+def _name(user: object) -> str:
+    """The name other people see: never any part of an e-mail address."""
+    return user.display_name or gettext("a member")
+
+
+def practice_text(practice: Practice) -> str:
+    """The roles and agenda as plain text, a paragraph each."""
+    parts = []
+    if practice.holders:
+        lines = [gettext("Roles:")]
+        lines += [f"{role}: {', '.join(names)}" for role, names in practice.holders]
+        parts.append("\n".join(lines))
+    if practice.agenda:
+        lines = [gettext("Agenda:")]
+        lines += [
+            gettext("%(number)s. %(title)s (%(minutes)s min, proposed by %(name)s)")
+            % {
+                "number": number,
+                "title": item.title,
+                "minutes": item.minutes,
+                "name": item.proposer,
+            }
+            for number, item in enumerate(practice.agenda, start=1)
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _description(meeting: Meeting, extra: str, practice: Practice) -> str:
     parts = []
     if meeting.description:
         parts.append(meeting.description)
     elif meeting.series_id and meeting.series.description:
         parts.append(meeting.series.description)
+    if practice:
+        parts.append(practice_text(practice))
     if meeting.effective_join_url and not meeting.is_cancelled:
         parts.append(f"Join: {meeting.effective_join_url}")
     parts.append(f"Details and your answer: {absolute_url(meeting.get_absolute_url())}")

@@ -153,7 +153,7 @@ def calendar_feed(request: HttpRequest, slug: str | None = None) -> HttpResponse
     name = f"CoP-F: {series.name}" if series else "CoP-F meetings"
 
     def build() -> bytes:
-        meetings = selectors.feed_meetings(series=series)
+        meetings = selectors.with_practice(selectors.feed_meetings(series=series))
         return ical.render(ical.build_calendar(meetings=meetings, name=name))
 
     return feeds.calendar_response(
@@ -173,13 +173,29 @@ def _public_feed(slug: str | None) -> tuple[Series | None, selectors.FeedVersion
 
 @require_safe
 def meeting_calendar(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
+    meeting = selectors.meeting_with_version(pk)
+    if meeting is None:
+        raise Http404(_("There is no such meeting."))
     series_updated = meeting.series.updated_at if meeting.series_id else None
+    # Role holders and the agenda are in the DESCRIPTION without touching the meeting.
+    practice = (
+        meeting.meeting_roles_held,
+        meeting.meeting_roles_changed,
+        meeting.meeting_agenda_items,
+        meeting.meeting_agenda_changed,
+    )
     return feeds.calendar_response(
         request,
-        etag=feeds.feed_etag("meeting", meeting.pk, meeting.updated_at, series_updated),
-        last_modified=_latest(meeting.updated_at, series_updated),
-        build=lambda: ical.render(ical.build_calendar(meetings=[meeting], name=meeting.title)),
+        etag=feeds.feed_etag("meeting", meeting.pk, meeting.updated_at, series_updated, *practice),
+        last_modified=_latest(
+            meeting.updated_at,
+            series_updated,
+            meeting.meeting_roles_changed,
+            meeting.meeting_agenda_changed,
+        ),
+        build=lambda: ical.render(
+            ical.build_calendar(meetings=selectors.with_practice([meeting]), name=meeting.title)
+        ),
         filename=f"{slugify(meeting.title) or 'meeting'}-{meeting.starts_at:%Y-%m-%d}.ics",
     )
 

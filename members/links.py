@@ -1,5 +1,7 @@
-"""Signed links in e-mail: answer a meeting in one click, unsubscribe in one click."""
+"""Signed links in e-mail: answer a meeting in one click, unsubscribe in one click, take
+an open role (after a confirmation, signed in as the member it was sent to)."""
 
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +21,11 @@ UNREADABLE = (signing.BadSignature, ValueError, zlib.error)
 RSVP_SALT = "copf.members.rsvp-link"
 UNSUBSCRIBE_SALT = "copf.members.unsubscribe-link"
 RSVP_LINK_LIFETIME = timedelta(days=45)
+TAKE_ROLE_SALT = "copf.members.take-role-link"
+# A nudge goes a week before the meeting, and roles close when it starts.
+TAKE_ROLE_LINK_LIFETIME = timedelta(days=14)
+# A role's slug as `Role.slug` holds it (a SlugField of 40).
+ROLE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 TOKEN_SLOT = "copf-token-slot"  # noqa: S105 - where a token goes, no secret
 
 
@@ -47,6 +54,35 @@ def read_rsvp_token(token: str) -> RsvpLink | None:
     if not (is_id(user_id) and is_id(meeting_id)) or response not in Rsvp.Response.values:
         return None
     return RsvpLink(user_id=user_id, meeting_id=meeting_id, response=response)
+
+
+@dataclass(frozen=True)
+class TakeRoleLink:
+    user_id: int
+    meeting_id: int
+    role: str
+
+
+def take_role_url(*, user_id: int, meeting_id: int, role: str) -> str:
+    token = signing.dumps({"u": user_id, "m": meeting_id, "r": role}, salt=TAKE_ROLE_SALT)
+    return _link("members:take_role_link", token)
+
+
+def read_take_role_token(token: str) -> TakeRoleLink | None:
+    """The signed offer of a role, or None if the link was tampered with, has expired, or
+    holds anything but the ids and role slug we sign."""
+    try:
+        data = signing.loads(token, salt=TAKE_ROLE_SALT, max_age=TAKE_ROLE_LINK_LIFETIME)
+    except UNREADABLE:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, meeting_id, role = data.get("u"), data.get("m"), data.get("r")
+    if not (is_id(user_id) and is_id(meeting_id)):
+        return None
+    if not (isinstance(role, str) and ROLE_SLUG.fullmatch(role)):
+        return None
+    return TakeRoleLink(user_id=user_id, meeting_id=meeting_id, role=role)
 
 
 def unsubscribe_url(*, user_id: int) -> str:

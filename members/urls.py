@@ -23,6 +23,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("me/timezone/", views.set_timezone, name="set_timezone"),
     # The practice in a meeting: roles and agenda.
+    path("roles/<str:token>/", practice.take_role_link, name="take_role_link"),
     path("meetings/<int:pk>/roles/take/", practice.take_role, name="take_role"),
     path("meetings/<int:pk>/roles/give-back/", practice.give_back_role, name="give_back_role"),
     path("meetings/<int:pk>/roles/assign/", practice.assign_role, name="assign_role"),

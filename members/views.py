@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from copf.middleware import forget_visit_zone, keep_profile_zone, remember_visit_zone
 from meetings import display, feeds, ical
 from meetings.models import Meeting, Series
+from meetings.selectors import with_practice
 
 from . import accounts, links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm, TimezoneAnswerForm, ZoneAnswer
@@ -222,7 +223,7 @@ def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
         }
         return ical.render(
             ical.build_calendar(
-                meetings=meetings,
+                meetings=with_practice(meetings),
                 name="CoP-F: my meetings",
                 options_for=options,
                 default_options=ical.EventOptions(alarm_minutes=user.calendar_alert_minutes),

@@ -11,6 +11,12 @@ strictly increasing, whichever planner runs first.
 An answer's message waits ANSWER_SETTLE_DELAY before it is due, and while it waits a change
 of answer takes it over instead of adding a message (`plan_answer`): people click yes, then
 maybe, then yes again, and should get one invitation, not three.
+
+The practice has messages of its own, each once per meeting, member and kind (their
+sequence is always 0): a week and two days before a meeting with an open place in a role
+that asks for takers, a nudge to the members who opted in and a digest to each organizer;
+two days before, a reminder to each role holder with the agenda so far; the harvest once
+it is published (`plan_harvest`).
 """
 
 from collections.abc import Iterable
@@ -30,9 +36,12 @@ from ..models import (
     Delivery,
     Follow,
     Harvest,
+    RoleAssignment,
     Rsvp,
     User,
 )
+from ..practice.access import organizers
+from ..practice.places import Place, places_for
 from .render import snapshot_of
 
 Kind = Delivery.Kind
@@ -47,6 +56,15 @@ ANSWER_KINDS = (Kind.INVITE, Kind.CANCELLATION)
 REMINDER_LOOKAHEAD = timedelta(minutes=1)
 REMINDER_OFFSETS = {Kind.REMINDER_DAY: timedelta(days=1), Kind.REMINDER_HOUR: timedelta(hours=1)}
 COMING = (Response.YES, Response.MAYBE)
+# The practice's messages before a meeting, by how long before it each is due. Like a
+# reminder, each is no longer planned, nor sent, with less than half of that left.
+NUDGE_OFFSETS = {Kind.NUDGE_WEEK: timedelta(days=7), Kind.NUDGE_DAYS: timedelta(days=2)}
+DIGEST_OFFSETS = {Kind.DIGEST_WEEK: timedelta(days=7), Kind.DIGEST_DAYS: timedelta(days=2)}
+PRACTICE_OFFSETS = {
+    **NUDGE_OFFSETS,
+    **DIGEST_OFFSETS,
+    Kind.ROLE_REMINDER: timedelta(days=2),
+}
 
 
 def plan_deliveries(*, now: datetime | None = None) -> int:
@@ -57,6 +75,7 @@ def plan_deliveries(*, now: datetime | None = None) -> int:
         + _plan_follow_invites(now)
         + _plan_extra_invites(now)
         + sum(_plan_reminders(now, kind, offset) for kind, offset in REMINDER_OFFSETS.items())
+        + _plan_practice(now)
     )
 
 
@@ -398,6 +417,88 @@ def _insert_new(deliveries: Iterable[Delivery]) -> int:
     before = Delivery.objects.filter(meeting_id__in=meeting_ids).count()
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     return Delivery.objects.filter(meeting_id__in=meeting_ids).count() - before
+
+
+# --- the practice: nudges, digests and role reminders --------------------------------------
+
+
+def _plan_practice(now: datetime) -> int:
+    """Nudges, digests and role reminders falling due by the next sweep, for meetings
+    with more than half of each message's offset still ahead (a sweep that comes back
+    after an outage plans late ones only while they still make sense)."""
+    shortest, longest = min(PRACTICE_OFFSETS.values()), max(PRACTICE_OFFSETS.values())
+    meetings = list(
+        Meeting.objects.filter(
+            status=Meeting.Status.SCHEDULED,
+            starts_at__gt=now + shortest / 2,
+            starts_at__lte=now + longest + REMINDER_LOOKAHEAD,
+        ).order_by("starts_at", "pk")
+    )
+    if not meetings:
+        return 0
+    places = places_for(meetings)
+    planned = 0
+    for meeting in meetings:
+        for kind, offset in PRACTICE_OFFSETS.items():
+            if now + offset / 2 < meeting.starts_at <= now + offset + REMINDER_LOOKAHEAD:
+                due_at = meeting.starts_at - offset
+                audience = _practice_audience(
+                    kind, meeting=meeting, places=places[meeting.pk], due_at=due_at
+                )
+                if audience is None:
+                    continue
+                told = Delivery.objects.filter(meeting=meeting, user=OuterRef("pk"), kind=kind)
+                new = [
+                    _new_delivery(meeting=meeting, user=user, kind=kind, due_at=due_at, sequence=0)
+                    for user in audience.filter(email_enabled=True).exclude(Exists(told))
+                ]
+                planned += _insert_new(new)
+    return planned
+
+
+def asks_for_takers(places: list[Place]) -> bool:
+    """Has the meeting an open place in a role that asks members to take it?"""
+    return any(place.open and place.role.nudge for place in places)
+
+
+def _practice_audience(
+    kind: str, *, meeting: Meeting, places: list[Place], due_at: datetime
+) -> QuerySet[User] | None:
+    """Who is owed this practice message about the meeting (None: nobody, without asking
+    the database)."""
+    if kind == Kind.ROLE_REMINDER:
+        holding = [
+            holder.user_id
+            for place in places
+            for holder in place.holders
+            if holder.created_at <= due_at
+        ]
+        if not holding:
+            return None
+        return User.objects.filter(pk__in=holding, is_active=True, reminders_enabled=True)
+    if not asks_for_takers(places):
+        return None
+    if kind in DIGEST_OFFSETS:
+        return organizers()
+    # A nudge: to members coming or following since before it is due, who asked for it
+    # and hold no role in the meeting.
+    reasons = Q(
+        rsvps__meeting=meeting,
+        rsvps__response=Response.YES,
+        rsvps__waitlisted_at__isnull=True,
+        rsvps__updated_at__lte=due_at,
+    )
+    if meeting.series_id:
+        reasons |= Q(follows__series_id=meeting.series_id, follows__created_at__lte=due_at)
+    answered = Rsvp.objects.filter(meeting=meeting, user=OuterRef("pk"))
+    holding = RoleAssignment.objects.filter(meeting=meeting, user=OuterRef("pk"))
+    return (
+        User.objects.filter(reasons, is_active=True, nudge_open_roles=True)
+        .exclude(Exists(answered.filter(response=Response.NO)))
+        .exclude(Exists(answered.filter(waitlisted_at__isnull=False)))
+        .exclude(Exists(holding))
+        .distinct()
+    )
 
 
 # --- the practice: harvests ------------------------------------------------------------------

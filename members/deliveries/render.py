@@ -2,8 +2,13 @@
 
 A chunk sends one meeting's message to many members. What differs between them only by
 name and signed links is rendered once per variant (kind, zone, language, answer, what
-changed, how soon) with blanks for those values, and each message fills in its own, into
-the bytes on the wire too (`copf.lib.email`).
+changed, how soon, the roles the member holds) with blanks for those values, and each
+message fills in its own, into the bytes on the wire too (`copf.lib.email`).
+
+The practice: invitations and reminders name the role holders and the accepted agenda (as
+their calendar's DESCRIPTION does); a nudge offers each open place with a signed link to
+take it, a digest lists the open places for organizers, a role holder's reminder shows
+their role and the agenda so far, and the harvest comes as Markdown made safe.
 """
 
 import json
@@ -14,7 +19,8 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.text import get_text_list
 from django.utils.translation import get_language, gettext, ngettext
 
 from copf.lib.email import (
@@ -25,16 +31,39 @@ from copf.lib.email import (
     fill_parts,
     render_email_parts,
 )
+from copf.lib.markdown import render_markdown
 from meetings import display, ical
 from meetings.models import Meeting
 from meetings.selectors import previous_meeting
 
 from .. import links
-from ..models import CALENDAR_KINDS, REMINDER_PREFERENCES, Delivery, Rsvp, User
+from ..models import (
+    CALENDAR_KINDS,
+    REMINDER_PREFERENCES,
+    AgendaItem,
+    Delivery,
+    Harvest,
+    Rsvp,
+    User,
+)
+from ..practice.access import FACILITATOR
+from ..practice.agenda import Agenda, agenda_of
+from ..practice.places import Place, display_name, holder_names, meeting_places
 
 Kind = Delivery.Kind
 Response = Rsvp.Response
 PARTSTAT = {Response.YES: "ACCEPTED", Response.MAYBE: "TENTATIVE", Response.NO: "DECLINED"}
+NUDGE_KINDS = (Kind.NUDGE_WEEK, Kind.NUDGE_DAYS)
+# Messages of the practice: no answer buttons, no calendar.
+PRACTICE_KINDS = (
+    *NUDGE_KINDS,
+    Kind.DIGEST_WEEK,
+    Kind.DIGEST_DAYS,
+    Kind.ROLE_REMINDER,
+    Kind.HARVEST,
+)
+# Messages that name the role holders and the accepted agenda, as the calendar does.
+SHOWS_PRACTICE = (Kind.INVITE, *REMINDER_PREFERENCES)
 
 
 def snapshot_of(meeting: Meeting) -> dict[str, object]:
@@ -81,6 +110,46 @@ class MeetingParts:
     def rendered(self) -> dict[tuple[object, ...], "SharedMessage"]:
         """Messages rendered with blanks for the member's own values, by variant."""
         return {}
+
+    @cached_property
+    def places(self) -> list[Place]:
+        return meeting_places(self.meeting)
+
+    @cached_property
+    def agenda_items(self) -> list[AgendaItem]:
+        return list(self.meeting.agenda_items.select_related("proposer"))
+
+    @cached_property
+    def agenda(self) -> Agenda:
+        return agenda_of(self.meeting, self.agenda_items)
+
+    @cached_property
+    def practice(self) -> ical.Practice:
+        """The role holders and the accepted agenda, for the message and its calendar."""
+        return ical.Practice(
+            holders=tuple(
+                (role, tuple(names)) for role, names in holder_names(self.meeting, self.places)
+            ),
+            agenda=tuple(
+                ical.AgendaLine(
+                    title=item.title, minutes=item.minutes, proposer=display_name(item.proposer)
+                )
+                for item in self.agenda.items
+            ),
+        )
+
+    @cached_property
+    def offers(self) -> list[Place]:
+        """The open places a nudge asks members to take."""
+        return [place for place in self.places if place.open and place.role.nudge]
+
+    @cached_property
+    def harvest(self) -> Harvest | None:
+        return (
+            Harvest.objects.filter(meeting=self.meeting)
+            .prefetch_related("decisions__objections")
+            .first()
+        )
 
 
 class SharedParts:
@@ -130,14 +199,19 @@ def build_message(
         # What the member's calendar now says they answered (see `send.skip_reason`).
         "response": answer.response if answer else "",
     }
-    values = member_values(user, meeting=meeting)
+    values = member_values(user, meeting=meeting, kind=delivery.kind, parts=parts)
     shared = _shared_message(delivery, zone=zone, now=now, answer=answer, parts=parts)
     headers = {**_headers(unsubscribe_url=values["unsubscribe"]), "Message-ID": delivery.message_id}
     message = compose_email(fill_parts(shared.parts, values), to=user.email, headers=headers)
     method = _calendar_method(delivery.kind)
     if method:
         calendar = invite_calendar(
-            meeting, user=user, method=method, sequence=sequence, answer=answer
+            meeting,
+            user=user,
+            method=method,
+            sequence=sequence,
+            answer=answer,
+            practice=parts.practice,
         )
         ics = ical.render(calendar)
         # Django adds the charset itself (utf-8); naming it here would declare it twice.
@@ -157,17 +231,46 @@ def _headers(*, unsubscribe_url: str) -> dict[str, str]:
     }
 
 
-def member_values(user: User, *, meeting: Meeting) -> dict[str, str]:
+def member_values(
+    user: User, *, meeting: Meeting, kind: str, parts: MeetingParts | None = None
+) -> dict[str, str]:
     """What a message says that is the member's own, by the name of its blank: their name
-    and their signed links."""
-    return {
+    and their signed links (to answer, or, in a nudge, to take each open place)."""
+    values = {
         "name": user.display_name or gettext("there"),
         "unsubscribe": links.unsubscribe_url(user_id=user.pk),
-        **{
-            response: links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response)
-            for response in Response
-        },
     }
+    if kind not in PRACTICE_KINDS:
+        values.update(
+            (response, links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response))
+            for response in Response
+        )
+    if kind in NUDGE_KINDS:
+        parts = parts or MeetingParts(meeting)
+        values.update(
+            (
+                _take_blank(index),
+                links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role=place.role.slug),
+            )
+            for index, place in enumerate(parts.offers)
+        )
+    return values
+
+
+def _take_blank(index: int) -> str:
+    """The blank for the link to take the index-th open place: take_a, take_b, ... (a
+    blank's name has letters only)."""
+    letters = ""
+    while True:
+        index, rest = divmod(index, 26)
+        letters = chr(ord("a") + rest) + letters
+        if not index:
+            return f"take_{letters}"
+        index -= 1
+
+
+def held_roles(user: User, places: list[Place]) -> list[Place]:
+    return [place for place in places if place.held_by(user)]
 
 
 @dataclass(frozen=True)
@@ -195,6 +298,10 @@ def _shared_message(
         relative_day(local_start, now=now),
         subject_day(local_start, now=now),
         json.dumps(delivery.previous, sort_keys=True) if delivery.kind == Kind.UPDATE else "",
+        # A role holder's reminder names their roles.
+        tuple(place.role.slug for place in held_roles(delivery.user, parts.places))
+        if delivery.kind == Kind.ROLE_REMINDER
+        else (),
     )
     shared = parts.rendered.get(variant)
     if shared is None:
@@ -225,13 +332,19 @@ def _calendar_method(kind: str) -> str:
 
 
 def invite_calendar(
-    meeting: Meeting, *, user: User, method: str, sequence: int, answer: Rsvp | None
+    meeting: Meeting,
+    *,
+    user: User,
+    method: str,
+    sequence: int,
+    answer: Rsvp | None,
+    practice: ical.Practice | None = None,
 ):
     partstat = PARTSTAT.get(answer.response, "NEEDS-ACTION") if answer else "NEEDS-ACTION"
     if method == "CANCEL":
         partstat = "DECLINED" if answer and answer.response == Response.NO else partstat
     attendee = ical.Attendee(email=user.email, name=user.display_name, partstat=partstat)
-    options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL")
+    options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL", practice=practice)
     calendar = ical.build_calendar(
         meetings=[meeting], name=meeting.title, method=method, default_options=options
     )
@@ -308,7 +421,99 @@ def message_context(
         "next_session_url": parts.next_session_url,
         "preferences_url": parts.preferences_url,
         "unsubscribe_url": blank("unsubscribe"),
+        **practice_context(delivery, local=local, now=now, parts=parts),
     }
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An open place a nudge asks the member to take, with their link to take it."""
+
+    role: str
+    open: int
+    url: str
+
+
+def practice_context(
+    delivery: Delivery, *, local: display.LocalMeeting, now: datetime, parts: MeetingParts
+) -> dict[str, object]:
+    """What the templates are given of the roles, the agenda and the harvest, each kind
+    only what it shows (each is read once for the chunk)."""
+    kind = delivery.kind
+    if kind in SHOWS_PRACTICE:
+        practice = parts.practice
+        return {"practice": practice, "practice_text": ical.practice_text(practice)}
+    if kind in NUDGE_KINDS:
+        offers = parts.offers
+        return {
+            "offers": [
+                Offer(role=place.role.name, open=place.open, url=blank(_take_blank(index)))
+                for index, place in enumerate(offers)
+            ],
+            "weekday": dateformat.format(local.start, "l"),
+            "needs": needs_text([place.role.name for place in offers]),
+        }
+    if kind in (Kind.DIGEST_WEEK, Kind.DIGEST_DAYS):
+        return {
+            "open_places": [place for place in parts.places if place.open],
+            "practice": parts.practice,
+            "weekday": dateformat.format(local.start, "l"),
+        }
+    if kind == Kind.ROLE_REMINDER:
+        mine = held_roles(delivery.user, parts.places)
+        facilitates = any(place.role.slug == FACILITATOR for place in mine)
+        waiting = sum(item.status == AgendaItem.Status.PROPOSED for item in parts.agenda_items)
+        return {
+            "my_roles": get_text_list([place.role.name for place in mine], gettext("and")),
+            "practice": parts.practice,
+            "agenda": parts.agenda,
+            "waiting_proposals": waiting if facilitates else 0,
+        }
+    if kind == Kind.HARVEST:
+        harvest = parts.harvest
+        return {
+            "harvest": harvest,
+            "harvest_sections": harvest_sections(harvest) if harvest else [],
+            "subject_day": subject_day(local.start, now=now),
+        }
+    return {}
+
+
+def needs_text(roles: list[str]) -> str:
+    """ "a facilitator and a harvester / note-taker": the open roles as a nudge's subject
+    names them."""
+    return get_text_list(
+        [gettext("a %(role)s") % {"role": _in_sentence(role)} for role in roles],
+        gettext("and"),
+    )
+
+
+def _in_sentence(name: str) -> str:
+    """A role's name inside a sentence: "Facilitator" as "facilitator", "DJ" as it is."""
+    if len(name) > 1 and name[1].isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
+@dataclass(frozen=True)
+class HarvestSection:
+    title: str
+    text: str  # Markdown, as written: the plain-text part shows it as it is
+    html: str  # the same, rendered and sanitized
+
+
+def harvest_sections(harvest: Harvest) -> list[HarvestSection]:
+    """What was practised, learnt and shared, each that was written."""
+    sections = [
+        (gettext("What we practised"), harvest.practised),
+        (gettext("What we learnt"), harvest.learnt),
+        (gettext("Resources shared"), harvest.resources),
+    ]
+    return [
+        HarvestSection(title=title, text=text.strip(), html=render_markdown(text))
+        for title, text in sections
+        if text.strip()
+    ]
 
 
 def next_session(meeting: Meeting) -> Meeting | None:

@@ -6,9 +6,10 @@
   as an attempt. A claim left by a killed worker is taken again after CLAIM_TIMEOUT and
   re-sent with the same Message-ID, until the attempts run out (`sweep.give_up_abandoned`).
 - **check**: a message that no longer stands (the member said no, the meeting moved, it is
-  too late to be useful, it would only repeat what the member was just sent) is skipped
-  with the reason. A reminder never overtakes the member's invitation to the same meeting:
-  while one is on its way the reminder is put back, and the sweep holds it (`sweep._due`).
+  too late to be useful, it would only repeat what the member was just sent; the open
+  place a nudge asks for was taken, the harvest withdrawn) is skipped with the reason. A
+  reminder never overtakes the member's invitation to the same meeting: while one is on its
+  way the reminder is put back, and the sweep holds it (`sweep._due`).
 - **send**: whose fault a failure is decides what follows (`copf.lib.smtp.classify`): the
   recipient refused is final for this message; a transient failure, or a message that could
   not be built, is retried with capped backoff and fails with its reason after MAX_ATTEMPTS;
@@ -33,10 +34,19 @@ from ..models import (
     REMINDER_PREFERENCES,
     Delivery,
     Follow,
+    Harvest,
     Rsvp,
 )
+from ..practice.access import is_organizer
+from ..practice.places import meeting_places
 from . import outage, render
-from .plan import REMINDER_OFFSETS, next_sequence
+from .plan import (
+    DIGEST_OFFSETS,
+    PRACTICE_OFFSETS,
+    REMINDER_OFFSETS,
+    asks_for_takers,
+    next_sequence,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -488,6 +498,8 @@ def _stale_reason(
     meeting, user = delivery.meeting, delivery.user
     if not user.is_active or not user.email_enabled:
         return "The member turned e-mail off."
+    if delivery.kind == Kind.HARVEST:
+        return _harvest_reason(delivery)
     if delivery.kind == Kind.CANCELLATION:
         sent_before = Delivery.objects.filter(
             meeting=meeting, user=user, kind__in=CALENDAR_KINDS, state=State.SENT
@@ -499,6 +511,8 @@ def _stale_reason(
         return "The meeting was cancelled."
     if meeting.starts_at <= now:
         return "The meeting started before this could be sent."
+    if delivery.kind in PRACTICE_OFFSETS:
+        return _practice_reason(delivery, now=now, answer=answer)
     if answer is not None and answer.response == Rsvp.Response.NO:
         return "The member answered no."
     if answer is not None and answer.is_waitlisted:
@@ -540,13 +554,70 @@ def _reminder_reason(
             "The member was sent this meeting's invitation or an update minutes before; "
             "a reminder would repeat it."
         )
-    if meeting.starts_at - now < offset / 2:
-        # After an outage, a day-before reminder minutes before the meeting only confuses;
-        # the hour-before one still goes.
-        return (
-            f"Too late to be useful: the meeting starts in {_minutes(meeting.starts_at - now)}, "
-            f"less than half of the {_minutes(offset)} this reminder gives."
-        )
+    # After an outage, a day-before reminder minutes before the meeting only confuses; the
+    # hour-before one still goes.
+    late = _too_late(meeting.starts_at - now, offset, what="this reminder")
+    if late:
+        return late
     if states:
         return WAITING_FOR_INVITATION
+    return ""
+
+
+def _too_late(starts_in: timedelta, offset: timedelta, *, what: str) -> str:
+    """Why a message meant `offset` before the meeting is too late, with less than half of
+    that left ("" while it is not)."""
+    if starts_in >= offset / 2:
+        return ""
+    return (
+        f"Too late to be useful: the meeting starts in {_minutes(starts_in)}, "
+        f"less than half of the {_minutes(offset)} {what} gives."
+    )
+
+
+def _practice_reason(delivery: Delivery, *, now: datetime, answer: Rsvp | None) -> str:
+    """Does a nudge, digest or role reminder still stand, with the roles as they are now?"""
+    meeting, user = delivery.meeting, delivery.user
+    late = _too_late(meeting.starts_at - now, PRACTICE_OFFSETS[delivery.kind], what="it")
+    if late:
+        return late
+    places = meeting_places(meeting)
+    if delivery.kind == Kind.ROLE_REMINDER:
+        if not user.reminders_enabled:
+            return "The member turned reminders off."
+        if not any(place.held_by(user) for place in places):
+            return "The member no longer holds a role in this meeting."
+        return ""
+    if delivery.kind in DIGEST_OFFSETS:
+        if not is_organizer(user):
+            return "The member is no longer an organizer."
+        if not any(place.open for place in places):
+            return "Every place in the meeting's roles was taken meanwhile."
+        return ""
+    if not user.nudge_open_roles:
+        return "The member no longer wants to be asked to take a role."
+    if answer is not None and answer.response == Rsvp.Response.NO:
+        return "The member answered no."
+    if answer is not None and answer.is_waitlisted:
+        return "The member is on the waitlist: a role needs a seat."
+    coming = answer is not None and answer.response == Rsvp.Response.YES
+    if not coming and not _follows(delivery):
+        return "The member no longer follows this series and did not answer yes."
+    if any(place.held_by(user) for place in places):
+        return "The member took a role in this meeting meanwhile."
+    if not asks_for_takers(places):
+        return "The open places this asked members to take were taken meanwhile."
+    return ""
+
+
+def _harvest_reason(delivery: Delivery) -> str:
+    """A harvest goes once it is published, while it still is, to a member who still
+    wants it; the meeting is over by then."""
+    if not delivery.user.receive_harvests:
+        return "The member no longer wants harvests by e-mail."
+    harvest = Harvest.objects.filter(meeting_id=delivery.meeting_id).first()
+    if harvest is None or harvest.state == Harvest.State.WITHDRAWN:
+        return "The harvest was withdrawn before it could be sent."
+    if not harvest.is_published:
+        return "The harvest is not published."
     return ""

@@ -1,6 +1,9 @@
 """Who may do what with a meeting's roles, agenda and harvest. Checked on the server by
 every service; pages ask the same functions to show only what a member can do."""
 
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
 from meetings.models import Meeting
 
 from ..models import RoleAssignment, User
@@ -8,6 +11,8 @@ from ..selectors import is_verified
 
 FACILITATOR = "facilitator"
 HARVESTER = "harvester"
+# The permission that makes an organizer (the Organizers group holds it).
+ORGANIZER_APP, ORGANIZER_PERMISSION = "meetings", "change_meeting"
 
 
 def is_organizer(user: object) -> bool:
@@ -15,7 +20,21 @@ def is_organizer(user: object) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
-        and user.has_perm("meetings.change_meeting")
+        and user.has_perm(f"{ORGANIZER_APP}.{ORGANIZER_PERMISSION}")
+    )
+
+
+def organizers() -> QuerySet[User]:
+    """The active members `is_organizer` says yes to, as one query: superusers, and those
+    given the permission themselves or through a group."""
+    permission = Permission.objects.filter(
+        codename=ORGANIZER_PERMISSION, content_type__app_label=ORGANIZER_APP
+    )
+    return User.objects.filter(
+        Q(is_superuser=True)
+        | Exists(permission.filter(user=OuterRef("pk")))
+        | Exists(permission.filter(group__user=OuterRef("pk"))),
+        is_active=True,
     )
 
 

@@ -1,22 +1,28 @@
 """The meeting page's practice actions: take or give back a role, assign one (organizers),
 propose an agenda item, and decide, order or withdraw one. Each is a POST that calls one
-service and goes back to the meeting with what happened."""
+service and goes back to the meeting with what happened. And the link a nudge carries to
+take an open role: it asks first, and takes it on a POST."""
 
 from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from meetings import display
 from meetings.models import Meeting
 
+from .. import links
 from ..models import AgendaItem, User
 from . import BadInput, PracticeRefused, agenda, roles
+from .access import is_member
 from .forms import AgendaDecisionForm, AssignForm, MoveForm, ProposalForm, RoleForm
 
 
@@ -176,6 +182,74 @@ def withdraw_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         return _("You withdrew “%(title)s”.") % {"title": item.title}
 
     return _act(request, meeting, forms.Form(request.POST), act)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def take_role_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a nudge: GET asks to confirm (a link scanner that follows it takes
+    nothing), POST takes the role. Only as the member it was sent to, signed in."""
+    link = links.read_take_role_token(token)
+    if link is None:
+        return render(request, "members/link_invalid.html", status=400)
+    meeting = Meeting.objects.filter(pk=link.meeting_id).select_related("series").first()
+    if meeting is None or not User.objects.filter(pk=link.user_id, is_active=True).exists():
+        return render(request, "members/link_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.pk != link.user_id:
+        return _refused(
+            request,
+            meeting,
+            _(
+                "This link was sent to another member, so it cannot give you the role. Log "
+                "out and log in as them, or take a role on the meeting page."
+            ),
+            status=403,
+        )
+    if request.method == "POST":
+        try:
+            roles.take_role(user=request.user, meeting=meeting, role=link.role)
+        except PracticeRefused as refusal:
+            return _refused(request, meeting, str(refusal), status=refusal.status)
+        messages.success(
+            request,
+            _("You are %(role)s of this meeting, and your answer is yes.")
+            % {"role": _role_name(meeting, link.role)},
+        )
+        return redirect(f"{meeting.get_absolute_url()}#practice")
+    place = next(
+        (place for place in roles.meeting_places(meeting) if place.role.slug == link.role), None
+    )
+    if place is None:
+        return _refused(request, meeting, _("This meeting has no such role."), status=400)
+    return render(
+        request,
+        "practice/take_role_link.html",
+        {
+            "meeting": meeting,
+            "place": place,
+            "local": display.localize(meeting, request.viewer_timezone.zone),
+            "obstacle": _obstacle(request.user, meeting, place),
+        },
+    )
+
+
+def _obstacle(user: User, meeting: Meeting, place: roles.Place) -> str:
+    """Why taking the role would be refused now, as far as a page can tell without trying;
+    the POST has the last word."""
+    if not is_member(user):
+        return _("Confirm your e-mail address to take a role.")
+    if meeting.is_cancelled:
+        return _("This meeting was cancelled, so it takes no roles.")
+    if meeting.starts_at <= timezone.now():
+        return _("Roles closed when this meeting started.")
+    if place.held_by(user):
+        return _("You hold this role already.")
+    if not place.open:
+        return _("Every place as %(role)s was taken. There may be another role for you.") % {
+            "role": place.role.name
+        }
+    return ""
 
 
 def _role_name(meeting: Meeting, slug: str) -> str:

@@ -431,6 +431,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "members:rsvp_link": Endpoint("/rsvp/{rsvp_token}/", ("visitor", "member")),
     "members:rsvp_start": Endpoint("/meetings/{meeting}/rsvp/yes/", ("visitor", "verified")),
     "members:unsubscribe": Endpoint("/unsubscribe/{unsubscribe_token}/"),
+    # A nudge's link to take the host's place: a visitor is sent to log in first.
+    "members:take_role_link": Endpoint("/roles/{take_role_token}/", ("visitor", "verified")),
     # Staff are organizers, who write and withdraw any harvest; the meeting was yesterday.
     "members:harvest_edit": Endpoint(
         "/meetings/{past_meeting}/harvest/", ("visitor", "staff"), forms=(HARVEST_FORM,)
@@ -566,6 +568,9 @@ class World:
             "feed_token": self.verified.feed_token,
             "rsvp_token": rsvp_token({"u": self.verified.pk, "m": self.meeting.pk, "r": "yes"}),
             "unsubscribe_token": unsubscribe_token(self.verified.pk),
+            "take_role_token": take_role_token(
+                {"u": self.verified.pk, "m": self.meeting.pk, "r": "host"}
+            ),
             "confirm_key": EmailConfirmationHMAC(address).key,
             "uidb36": user_pk_to_url_str(self.verified),
             "reset_key": default_token_generator.make_token(self.verified),
@@ -578,6 +583,10 @@ def rsvp_token(payload: object) -> str:
 
 def unsubscribe_token(payload: object) -> str:
     return signing.dumps(payload, salt=links.UNSUBSCRIBE_SALT)
+
+
+def take_role_token(payload: object) -> str:
+    return signing.dumps(payload, salt=links.TAKE_ROLE_SALT)
 
 
 def member_with_address(*, verified: bool, **fields: object) -> User:
@@ -854,14 +863,26 @@ def test_signed_links_with_unexpected_payloads_are_refused_and_change_nothing(br
         *({}, "x", [member], {"u": member}, str(member), None, False, 0, -1, 10**30),
         *(True, member + 0.5),
     ]
+    take_role_payloads = [
+        *({}, True, [1], "host", 1, None),
+        {"u": member, "m": meeting},
+        {"u": member, "m": meeting, "r": ["host"]},
+        {"u": member, "m": meeting, "r": "../host"},
+        {"u": member, "m": meeting, "r": "h" * 41},
+        {"u": member + 0.5, "m": meeting, "r": "host"},
+        {"u": member, "m": 10**30, "r": "host"},
+    ]
     paths = [f"/rsvp/{rsvp_token(payload)}/" for payload in rsvp_payloads]
     paths += [f"/unsubscribe/{unsubscribe_token(payload)}/" for payload in unsubscribe_payloads]
+    paths += [f"/roles/{take_role_token(payload)}/" for payload in take_role_payloads]
     # Signed for the other link, tampered with, or cut short.
     paths += [
         f"/rsvp/{unsubscribe_token(member)}/",
         f"/unsubscribe/{ids['rsvp_token']}/",
         f"/rsvp/{tampered(ids['rsvp_token'])}/",
         f"/unsubscribe/{ids['unsubscribe_token'].split(':')[0]}/",
+        f"/roles/{ids['rsvp_token']}/",
+        f"/roles/{tampered(ids['take_role_token'])}/",
     ]
     visitor = browsers["visitor"]
 
@@ -883,6 +904,7 @@ def test_hostile_ids_and_tokens_in_paths_give_no_server_error(browsers, ids):
             f"/meetings/{10**30}/rsvp/",
             *(f"/feeds/{ident}.ics" for ident in HOSTILE_IDS),
             *(f"/rsvp/{ident}/" for ident in HOSTILE_IDS),
+            *(f"/roles/{ident}/" for ident in HOSTILE_IDS),
             *(f"/unsubscribe/{ident}/" for ident in HOSTILE_IDS),
             *(f"/accounts/confirm-email/{ident}/" for ident in ("٣٣٣", "x" * 2_000, "a:b:c")),
             f"/accounts/password/reset/key/{'z' * 40}-x/",

@@ -7,6 +7,7 @@ import pytest
 import recurring_ical_events
 import time_machine
 import vobject
+from allauth.account.models import EmailAddress
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import Client
@@ -15,7 +16,9 @@ from django.utils.http import http_date
 
 from meetings import feeds, services
 from meetings.models import Meeting, Series
-from tests.factories import MeetingFactory, SeriesFactory
+from members.models import AgendaItem, RoleAssignment, User
+from members.practice import agenda, roles
+from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -402,6 +405,106 @@ class TestEtagChanges:
         assert deleted_uid not in uids(after.content)
 
 
+# --- the practice: role holders and the agenda change the DESCRIPTION, never the SEQUENCE ---
+
+
+def verified(name: str, **fields: object) -> User:
+    user = UserFactory(display_name=name, email=f"{name.lower()}@example.org", **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def practice(east):
+    """CoP-F's roles on East, a member to take them and an organizer to run the agenda;
+    the meeting of 8 February 2027 with one item proposed and one on the agenda."""
+    roles.give_default_roles(series=east)
+    meeting = meeting_on(east, date(2027, 2, 8))
+    asha, organizer = verified("Asha"), verified("Olu", is_superuser=True, is_staff=True)
+    proposed = agenda.propose_item(
+        user=asha, meeting=meeting, title="Case clinic", description="", minutes=45
+    )
+    accepted = agenda.propose_item(
+        user=asha, meeting=meeting, title="Check-in", description="", minutes=10
+    )
+    agenda.decide_item(user=organizer, item=accepted, accept=True)
+    return {"meeting": meeting, "asha": asha, "organizer": organizer, "proposed": proposed}
+
+
+def take_a_role(practice) -> None:
+    roles.take_role(user=practice["asha"], meeting=practice["meeting"], role="facilitator")
+
+
+def give_a_role_back(practice) -> None:
+    roles.give_back_role(user=practice["asha"], meeting=practice["meeting"], role="host")
+
+
+def accept_an_item(practice) -> None:
+    agenda.decide_item(user=practice["organizer"], item=practice["proposed"], accept=True)
+
+
+def decline_the_accepted_item(practice) -> None:
+    accepted = practice["meeting"].agenda_items.get(status=AgendaItem.Status.ACCEPTED)
+    agenda.decide_item(user=practice["organizer"], item=accepted, accept=False)
+
+
+PRACTICE_CHANGES = [take_a_role, give_a_role_back, accept_an_item, decline_the_accepted_item]
+
+
+def description_of(content: bytes, meeting: Meeting) -> tuple[str, int]:
+    """The DESCRIPTION and SEQUENCE of the meeting's event."""
+    calendar = vobject.readOne(content.decode(), validate=True)
+    (event,) = [event for event in calendar.vevent_list if event.uid.value == uid_of(meeting)]
+    return event.description.value, int(event.sequence.value)
+
+
+@pytest.mark.django_db
+class TestPracticeInFeeds:
+    @pytest.mark.parametrize("change", PRACTICE_CHANGES)
+    @pytest.mark.parametrize(
+        "url", [*FEEDS, "/meetings/{pk}/calendar.ics"], ids=["all", "series", "meeting"]
+    )
+    def test_a_role_or_agenda_change_changes_the_etag_and_description_not_the_sequence(
+        self, client, practice, url, change, frozen_now
+    ):
+        meeting = practice["meeting"]
+        roles.take_role(user=practice["asha"], meeting=meeting, role="host")
+        url = url.format(pk=meeting.pk)
+        before = client.get(url)
+        frozen_now.shift(timedelta(minutes=1))
+
+        change(practice)
+
+        after = client.get(url, headers={"If-None-Match": before["ETag"]})
+        old_description, old_sequence = description_of(before.content, meeting)
+        new_description, new_sequence = description_of(after.content, meeting)
+        assert after.status_code == 200
+        assert after["ETag"] != before["ETag"]
+        assert new_description != old_description
+        assert new_sequence == old_sequence == 0
+
+    def test_a_feed_names_the_holders_and_the_accepted_agenda(self, client, practice):
+        take_a_role(practice)
+
+        response = client.get("/series/cop-f-east/calendar.ics")
+
+        description, _ = description_of(response.content, practice["meeting"])
+        assert description.split("\n\n")[:2] == [
+            "Roles:\nFacilitator: Asha",
+            "Agenda:\n1. Check-in (10 min, proposed by Asha)",
+        ]
+
+    def test_an_unchanged_practice_keeps_the_etag(self, client, practice, frozen_now):
+        take_a_role(practice)
+        before = client.get("/calendar.ics")
+        caches["feeds"].clear()
+        frozen_now.shift(timedelta(minutes=30))
+
+        after = client.get("/calendar.ics", headers={"If-None-Match": before["ETag"]})
+
+        assert after.status_code == 304
+
+
 @pytest.mark.django_db
 class TestContents:
     @pytest.fixture
@@ -626,6 +729,20 @@ def create_meetings(series: Series, count: int) -> None:
     )
 
 
+def give_practice_to_every_meeting(series: Series) -> None:
+    """A facilitator and an accepted agenda item in each of the series' meetings."""
+    roles.give_default_roles(series=series)
+    asha = UserFactory(display_name="Asha")
+    meetings = list(series.meetings.all())
+    RoleAssignment.objects.bulk_create(
+        RoleAssignment(meeting=meeting, user=asha, role="facilitator") for meeting in meetings
+    )
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, proposer=asha, title="Check-in", minutes=10, status="accepted")
+        for meeting in meetings
+    )
+
+
 @pytest.mark.django_db
 class TestQueryCounts:
     @pytest.fixture
@@ -653,6 +770,27 @@ class TestQueryCounts:
             response = client.get("/series/daily/calendar.ics")
 
         assert len(read_with_vobject(response.content)) == count
+
+    @pytest.mark.parametrize("count", [1, 500])
+    @pytest.mark.parametrize(
+        ("url", "queries"), [("/calendar.ics", 2 + 4), ("/series/daily/calendar.ics", 3 + 4)]
+    )
+    def test_a_feed_with_role_holders_and_agendas_uses_the_same_queries_for_1_and_500(
+        self, client, daily, django_assert_num_queries, count, url, queries
+    ):
+        create_meetings(daily, count)
+        give_practice_to_every_meeting(daily)
+
+        # The version, the meetings; then the holders, the accepted agenda, the meetings'
+        # own roles and the series' roles.
+        with django_assert_num_queries(queries):
+            response = client.get(url)
+
+        calendar = vobject.readOne(response.content.decode(), validate=True)
+        assert len(calendar.vevent_list) == count
+        assert {
+            tuple(event.description.value.split("\n\n")[:2]) for event in calendar.vevent_list
+        } == {("Roles:\nFacilitator: Asha", "Agenda:\n1. Check-in (10 min, proposed by Asha)")}
 
     @pytest.mark.parametrize(
         ("url", "queries"), [("/calendar.ics", (2, 0)), ("/series/daily/calendar.ics", (3, 0))]

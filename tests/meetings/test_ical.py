@@ -5,10 +5,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 import vobject
+from allauth.account.models import EmailAddress
 
 from meetings import ical, services
 from meetings.models import Meeting
-from tests.factories import MeetingFactory, SeriesFactory
+from members.models import AgendaItem, Role, RoleAssignment, User
+from members.practice.places import meeting_places
+from members.practice.roles import give_default_roles, take_role
+from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -496,3 +500,177 @@ class TestInjection:
             "X-PUBLISHED-TTL",
         ]
         assert [name for name, _ in components(raw)] == ["VEVENT", "VEVENT", "VCALENDAR"]
+
+
+# --- the practice: role holders and the accepted agenda in the DESCRIPTION ----------------
+
+
+def verified(name: str) -> User:
+    """A member with a confirmed address, who can take a role."""
+    user = UserFactory(display_name=name, email=f"{name.lower() or 'nameless'}@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def give_roles(series) -> None:
+    """CoP-F's roles: facilitator, co-facilitator, timekeeper, harvester, host."""
+    give_default_roles(series=series)
+
+
+def agenda_item(meeting: Meeting, proposer: User, title: str, minutes: int, **fields: object):
+    return AgendaItem.objects.create(
+        meeting=meeting, proposer=proposer, title=title, minutes=minutes, **fields
+    )
+
+
+def description_of(raw: bytes) -> str:
+    return vobject.readOne(raw.decode(), validate=True).vevent.description.value
+
+
+@pytest.mark.django_db
+class TestPractice:
+    def test_the_description_names_the_holders_in_the_roles_order_and_the_accepted_agenda(
+        self, east
+    ):
+        give_roles(east)
+        meeting = MeetingFactory(series=east, description="Bring a question.")
+        asha, ben, chen = verified("Asha"), verified("Ben"), verified("Chen")
+        # Taken in another order than the roles'; the host gets two places.
+        Role.objects.create(meeting=meeting, slug="host", name="Hosts", places=2, position=4)
+        for user, role in [(ben, "harvester"), (asha, "facilitator"), (chen, "host")]:
+            RoleAssignment.objects.create(meeting=meeting, user=user, role=role)
+        RoleAssignment.objects.create(meeting=meeting, user=asha, role="host")
+        agenda_item(meeting, ben, "Case clinic", 45, status="accepted", position=2)
+        agenda_item(meeting, chen, "Check-in", 10, status="accepted", position=1)
+        agenda_item(meeting, chen, "Not yet decided", 5)
+        agenda_item(meeting, ben, "Declined", 5, status="declined")
+
+        raw = render([meeting])
+
+        assert description_of(raw) == (
+            "Bring a question.\n\n"
+            "Roles:\n"
+            "Facilitator: Asha\n"
+            "Harvester / note-taker: Ben\n"
+            "Hosts: Chen, Asha\n\n"
+            "Agenda:\n"
+            "1. Check-in (10 min, proposed by Chen)\n"
+            "2. Case clinic (45 min, proposed by Ben)\n\n"
+            "Join: https://meet.example.org/copf\n\n"
+            f"Details and your answer: https://copf.example.org/meetings/{meeting.pk}/"
+        )
+
+    def test_a_meetings_own_role_stands_where_the_series_role_it_replaces_stands(self, east):
+        give_roles(east)
+        meeting = MeetingFactory(series=east)
+        # Position 0 of its own, but it replaces the series' host, the fifth role.
+        Role.objects.create(meeting=meeting, slug="host", name="Hosts", places=2)
+        Role.objects.create(meeting=meeting, slug="guest", name="Guest", position=9)
+        for name, role in [("Asha", "guest"), ("Ben", "host"), ("Chen", "harvester")]:
+            RoleAssignment.objects.create(meeting=meeting, user=verified(name), role=role)
+
+        raw = render([meeting])
+
+        assert description_of(raw).split("\n\n")[0] == (
+            "Roles:\nHarvester / note-taker: Chen\nHosts: Ben\nGuest: Asha"
+        )
+        assert [name for name, _ in ical.practice_of(meeting).holders] == [
+            place.role.name for place in meeting_places(meeting) if place.holders
+        ]
+
+    def test_a_role_the_meeting_gives_no_places_is_left_out_with_its_holder(self, east):
+        give_roles(east)
+        meeting = MeetingFactory(series=east)
+        Role.objects.create(meeting=meeting, slug="timekeeper", name="Timekeeper", places=0)
+        RoleAssignment.objects.create(meeting=meeting, user=verified("Asha"), role="timekeeper")
+        RoleAssignment.objects.create(meeting=meeting, user=verified("Ben"), role="host")
+
+        raw = render([meeting])
+
+        assert description_of(raw).split("\n\n")[0] == "Roles:\nHost: Ben"
+
+    def test_a_holder_without_a_display_name_is_a_member_never_their_address(self, east):
+        give_roles(east)
+        meeting = MeetingFactory(series=east)
+        nameless = verified("")
+        RoleAssignment.objects.create(meeting=meeting, user=nameless, role="facilitator")
+        agenda_item(meeting, nameless, "Check-in", 10, status="accepted")
+
+        raw = render([meeting])
+
+        assert description_of(raw).split("\n\n")[:2] == [
+            "Roles:\nFacilitator: a member",
+            "Agenda:\n1. Check-in (10 min, proposed by a member)",
+        ]
+        assert b"nameless" not in raw
+
+    def test_without_holders_or_accepted_items_the_description_has_neither(self, east):
+        give_roles(east)
+        meeting = MeetingFactory(series=east)
+        agenda_item(meeting, verified("Asha"), "Only proposed", 10)
+
+        raw = render([meeting])
+
+        assert description_of(raw) == (
+            "Join: https://meet.example.org/copf\n\n"
+            f"Details and your answer: https://copf.example.org/meetings/{meeting.pk}/"
+        )
+
+    @pytest.mark.parametrize(("payload", "saved"), INJECTED_TITLES)
+    def test_role_names_holders_and_agenda_titles_cannot_add_properties_or_components(
+        self, east, payload, saved
+    ):
+        meeting = MeetingFactory(series=east)
+        Role.objects.create(series=east, slug="host", name=payload[:60])
+        holder = verified("Asha")
+        holder.display_name = payload[:100]
+        holder.save()
+        RoleAssignment.objects.create(meeting=meeting, user=holder, role="host")
+        agenda_item(meeting, holder, payload[:120], 10, status="accepted")
+
+        raw = render([meeting])
+
+        parsed = TestInjection().parse(raw)
+        assert parsed.vevent.description.value.split("\n\n")[:2] == [
+            f"Roles:\n{saved[:60].strip()}: {saved[:100].strip()}",
+            f"Agenda:\n1. {saved[:120].strip()} (10 min, proposed by {saved[:100].strip()})",
+        ]
+        assert sorted(names(events(raw)[0])) == sorted(EVENT_PROPERTIES)
+        assert [name for name, _ in components(raw)] == ["VEVENT", "VCALENDAR"]
+
+    def test_taking_a_role_changes_the_description_but_not_the_sequence_or_the_stamps(
+        self, east, frozen_now
+    ):
+        give_roles(east)
+        meeting = MeetingFactory(series=east, starts_at=datetime(2027, 1, 11, 14, tzinfo=UTC))
+        before = events(render([Meeting.objects.get(pk=meeting.pk)]))[0]
+        frozen_now.shift(timedelta(hours=1))
+
+        take_role(user=verified("Asha"), meeting=meeting, role="facilitator")
+
+        meeting.refresh_from_db()
+        after = events(render([meeting]))[0]
+        changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+        assert meeting.sequence == 0
+        assert changed == [
+            (
+                line_of(before, "DESCRIPTION"),
+                "DESCRIPTION:Roles:\\nFacilitator: Asha\\n\\n"
+                "Join: https://meet.example.org/copf\\n\\n"
+                f"Details and your answer: https://copf.example.org/meetings/{meeting.pk}/",
+            )
+        ]
+
+    def test_the_practice_given_in_the_options_is_used_instead_of_the_meetings_own(self, east):
+        meeting = MeetingFactory(series=east)
+        practice = ical.Practice(
+            holders=(("Facilitator", ("Asha",)),),
+            agenda=(ical.AgendaLine(title="Check-in", minutes=10, proposer="Ben"),),
+        )
+
+        raw = render([meeting], default_options=ical.EventOptions(practice=practice))
+
+        assert description_of(raw).split("\n\n")[:2] == [
+            "Roles:\nFacilitator: Asha",
+            "Agenda:\n1. Check-in (10 min, proposed by Ben)",
+        ]

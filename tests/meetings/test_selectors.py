@@ -5,7 +5,7 @@ import time_machine
 
 from meetings import selectors
 from meetings.models import Meeting
-from members.models import Rsvp
+from members.models import AgendaItem, RoleAssignment, Rsvp
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -37,6 +37,25 @@ class TestPublicFeedVersion:
             selectors.feed_meetings(series=east)
         )
         assert selectors.public_feed_version(series=east).count == 3
+
+    def test_counts_the_role_holders_and_agenda_items_as_the_orm_aggregate_does(self, frozen_now):
+        east, west = SeriesFactory(), SeriesFactory()
+        old, soon = (
+            MeetingFactory(series=east, starts_at=NOW + timedelta(days=d)) for d in (-100, 3)
+        )
+        other = MeetingFactory(series=west, starts_at=NOW + timedelta(days=5))
+        asha, ben = UserFactory(), UserFactory()
+        for meeting in (old, soon, other):
+            RoleAssignment.objects.create(meeting=meeting, user=asha, role="host")
+            AgendaItem.objects.create(meeting=meeting, proposer=ben, title="Check-in", minutes=10)
+        RoleAssignment.objects.create(meeting=soon, user=ben, role="facilitator")
+
+        version = selectors.public_feed_version(series=east)
+
+        assert selectors.public_feed_version() == selectors.feed_version(selectors.feed_meetings())
+        assert version == selectors.feed_version(selectors.feed_meetings(series=east))
+        assert (version.roles_held, version.roles_changed) == (2, NOW)
+        assert (version.agenda_items, version.agenda_changed) == (1, NOW)
 
     def test_of_an_empty_schedule_is_all_empty(self, db):
         assert selectors.public_feed_version() == selectors.FeedVersion(

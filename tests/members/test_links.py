@@ -9,16 +9,19 @@ from django.urls import reverse, set_script_prefix
 
 from members import links
 from members.deliveries import plan
-from members.models import Delivery, Rsvp
+from members.models import Delivery, RoleAssignment, Rsvp
+from members.practice.roles import take_role
 from tests.members.deliveries.support import (
     APRIL_START,
     FEBRUARY_START,
     answer,
+    confirmed,
     east,
     link_path,
     member,
     planned,
     sent_invite,
+    with_roles,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mail_settings", "clock")]
@@ -217,3 +220,215 @@ def test_links_are_the_urls_reverse_gives_under_any_script_prefix(prefix):
 
 def token_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --- taking an open role from a nudge -----------------------------------------------------
+
+
+@pytest.fixture
+def offer():
+    """Asha, confirmed, offered the facilitator role of CoP-F East on 11 January."""
+    user = confirmed(member())
+    meeting = with_roles(east())
+    url = links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role="facilitator")
+    return user, meeting, link_path(url)
+
+
+def held_roles() -> list[tuple[str, str]]:
+    return list(RoleAssignment.objects.values_list("user__display_name", "role"))
+
+
+def test_opening_a_take_role_link_asks_first_and_changes_nothing(client, offer):
+    user, _meeting, path = offer
+    client.force_login(user)
+
+    response = client.get(path)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "<h1>CoP-F East</h1>" in page
+    assert "Take the Facilitator role? Holding it answers yes for you" in page
+    assert "Yes, take the Facilitator role</button>" in page
+    assert (held_roles(), Rsvp.objects.count(), Delivery.objects.count()) == ([], 0, 0)
+
+
+def test_the_take_role_page_shows_the_time_in_the_members_zone_with_utc(client, offer):
+    user, _meeting, path = offer
+    user.timezone = "Asia/Kolkata"
+    user.save()
+    client.force_login(user)
+
+    response = client.get(path)
+
+    assert (
+        "Monday 11 January 2027, 19:30–21:00 IST (Asia/Kolkata) · In UTC: 14:00–15:30 UTC"
+        in response.content.decode()
+    )
+
+
+def test_posting_a_take_role_link_takes_the_role_and_answers_yes(client, offer):
+    user, meeting, path = offer
+    client.force_login(user)
+
+    response = client.post(path, follow=True)
+
+    assert response.redirect_chain == [(f"/meetings/{meeting.pk}/#practice", 302)]
+    assert held_roles() == [("Asha", "facilitator")]
+    assert list(Rsvp.objects.values_list("user__display_name", "response")) == [("Asha", "yes")]
+    assert [str(message) for message in response.context["messages"]] == [
+        "You are Facilitator of this meeting, and your answer is yes."
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_take_role_link_signs_in_first_and_comes_back(client, offer, method):
+    _user, _meeting, path = offer
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path.replace(':', '%3A')}"
+    assert held_roles() == []
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_signed_in_member_gets_a_403_and_takes_nothing(client, offer, method):
+    _user, _meeting, path = offer
+    client.force_login(confirmed(member("Ben")))
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 403
+    assert "This link was sent to another member" in response.content.decode()
+    assert (held_roles(), Rsvp.objects.count()) == ([], 0)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_tampered_take_role_link_is_a_400_and_takes_nothing(client, offer, method):
+    user, meeting, path = offer
+    harvester = links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role="harvester")
+    # The harvester payload under the facilitator signature.
+    token, other = path.split("/")[-2], harvester.split("/")[-2]
+    forged = other.split(":")[0] + ":" + token.split(":", 1)[1]
+    client.force_login(user)
+
+    response = getattr(client, method)(reverse("members:take_role_link", args=[forged]))
+
+    assert response.status_code == 400
+    assert "<h1>This link does not work</h1>" in response.content.decode()
+    assert held_roles() == []
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_expired_take_role_link_is_a_400_and_takes_nothing(client, clock, method):
+    user = confirmed(member())
+    meeting = with_roles(east(APRIL_START))
+    path = link_path(
+        links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role="facilitator")
+    )
+    clock.shift(links.TAKE_ROLE_LINK_LIFETIME + timedelta(seconds=1))
+    client.force_login(user)
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 400
+    assert held_roles() == []
+
+
+def test_a_take_role_link_to_a_meeting_that_is_gone_is_a_404(client):
+    user = confirmed(member())
+    path = link_path(links.take_role_url(user_id=user.pk, meeting_id=999_999, role="host"))
+    client.force_login(user)
+
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"u": 1, "m": 1},
+        {"u": 1, "m": 1, "r": ""},
+        {"u": 1, "m": 1, "r": "host/../x"},
+        {"u": 1, "m": 1, "r": "x" * 41},
+        {"u": 1, "m": 1, "r": ["host"]},
+        {"u": True, "m": 1, "r": "host"},
+        {"u": 1, "m": "1", "r": "host"},
+        [1, 1, "host"],
+        None,
+    ],
+)
+def test_a_take_role_token_with_an_unexpected_payload_is_a_400(client, payload):
+    token = signing.dumps(payload, salt=links.TAKE_ROLE_SALT)
+
+    response = client.post(reverse("members:take_role_link", args=[token]))
+
+    assert response.status_code == 400
+
+
+def test_an_rsvp_token_is_no_take_role_token(client, offer):
+    user, meeting, _path = offer
+    rsvp = links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response="yes")
+    client.force_login(user)
+
+    response = client.post(reverse("members:take_role_link", args=[rsvp.split("/")[-2]]))
+
+    assert response.status_code == 400
+    assert held_roles() == []
+
+
+def test_taking_a_place_someone_took_first_is_a_409_with_a_clear_message(client, offer):
+    user, meeting, path = offer
+    take_role(user=confirmed(member("Ben")), meeting=meeting, role="facilitator")
+    client.force_login(user)
+
+    page = client.get(path)
+    response = client.post(path)
+
+    assert "Every place as Facilitator was taken." in page.content.decode()
+    assert "Yes, take the" not in page.content.decode()
+    assert response.status_code == 409
+    assert (
+        "The last place as Facilitator was taken just before you. Try another role."
+        in response.content.decode()
+    )
+    assert held_roles() == [("Ben", "facilitator")]
+
+
+def test_a_member_who_has_not_confirmed_their_address_gets_a_403(client):
+    user = member()
+    meeting = with_roles(east())
+    path = link_path(
+        links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role="facilitator")
+    )
+    client.force_login(user)
+
+    response = client.post(path)
+
+    assert response.status_code == 403
+    assert "Confirm your e-mail address to take a role." in response.content.decode()
+    assert held_roles() == []
+
+
+def test_a_role_the_meeting_does_not_have_is_a_400(client, offer):
+    user, meeting, _path = offer
+    path = link_path(links.take_role_url(user_id=user.pk, meeting_id=meeting.pk, role="scribe"))
+    client.force_login(user)
+
+    assert client.get(path).status_code == 400
+    assert client.post(path).status_code == 400
+    assert held_roles() == []
+
+
+def test_after_the_meeting_started_the_link_takes_nothing(client, clock, offer):
+    user, meeting, path = offer
+    clock.move_to(meeting.starts_at)
+    client.force_login(user)
+
+    page = client.get(path)
+    response = client.post(path)
+
+    assert "Roles closed when this meeting started." in page.content.decode()
+    assert response.status_code == 409
+    assert held_roles() == []

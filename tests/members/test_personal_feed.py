@@ -6,6 +6,7 @@ import pytest
 import recurring_ical_events
 import time_machine
 import vobject
+from allauth.account.models import EmailAddress
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
@@ -14,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from meetings import services as meeting_services
 from meetings.models import Meeting, Series
 from members import services
-from members.models import Rsvp, User
+from members.models import AgendaItem, RoleAssignment, Rsvp, User
+from members.practice import agenda, roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -436,6 +438,27 @@ def move_a_followed_meeting(member: User, east: Series, west: Series) -> None:
     meeting_services.move_meeting(meeting=meeting, starts_at=meeting.starts_at + timedelta(hours=1))
 
 
+def verified(name: str, **fields: object) -> User:
+    user = UserFactory(display_name=name, email=f"{name.lower()}@example.org", **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def someone_takes_a_role_in_a_followed_meeting(member: User, east: Series, west: Series) -> None:
+    """Another member: the roles are in the DESCRIPTION, and no SEQUENCE moves."""
+    roles.give_default_roles(series=east)
+    meeting = meeting_on(east, date(2027, 2, 8))
+    roles.take_role(user=verified("Ben"), meeting=meeting, role="facilitator")
+
+
+def an_item_is_accepted_in_a_followed_meeting(member: User, east: Series, west: Series) -> None:
+    meeting = meeting_on(east, date(2027, 2, 8))
+    item = agenda.propose_item(
+        user=verified("Ben"), meeting=meeting, title="Check-in", description="", minutes=10
+    )
+    agenda.decide_item(user=verified("Olu", is_superuser=True), item=item, accept=True)
+
+
 @pytest.mark.django_db
 class TestEtag:
     @pytest.fixture
@@ -453,6 +476,8 @@ class TestEtag:
             unfollow_east,
             set_alarm,
             move_a_followed_meeting,
+            someone_takes_a_role_in_a_followed_meeting,
+            an_item_is_accepted_in_a_followed_meeting,
         ],
     )
     def test_the_etag_and_the_feed_change_when_something_in_it_changes(
@@ -526,6 +551,35 @@ class TestQueryCounts:
         events = vevents(response.content)
         assert len(events) == count
         assert {event.summary.value for event in events} == {"Daily practice (maybe)"}
+
+    @pytest.mark.parametrize("count", [1, 500])
+    def test_with_role_holders_and_agendas_uses_the_same_queries_for_1_and_500_meetings(
+        self, member, django_assert_num_queries, count
+    ):
+        create_answered_meetings(member, count)
+        series = Series.objects.get(slug="daily")
+        roles.give_default_roles(series=series)
+        meetings = list(series.meetings.all())
+        RoleAssignment.objects.bulk_create(
+            RoleAssignment(meeting=meeting, user=member, role="host") for meeting in meetings
+        )
+        AgendaItem.objects.bulk_create(
+            AgendaItem(
+                meeting=meeting, proposer=member, title="Check-in", minutes=10, status="accepted"
+            )
+            for meeting in meetings
+        )
+
+        # Five as without; then the holders, the accepted agenda, the meetings' own roles
+        # and the series' roles.
+        with django_assert_num_queries(5 + 4):
+            response = Client().get(feed_url(member))
+
+        events = vevents(response.content)
+        assert len(events) == count
+        assert {tuple(event.description.value.split("\n\n")[:2]) for event in events} == {
+            ("Roles:\nHost: Asha", "Agenda:\n1. Check-in (10 min, proposed by Asha)")
+        }
 
     def test_a_second_identical_request_builds_nothing(self, member):
         create_answered_meetings(member, 50)

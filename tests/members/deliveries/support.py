@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import icalendar
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
@@ -20,6 +21,7 @@ from members import services
 from members.deliveries import plan, sweep
 from members.deliveries import send as sender
 from members.models import Delivery, Follow, Rsvp, User
+from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.services import require
 
@@ -78,6 +80,19 @@ def member(name: str = "Asha", zone: str = "UTC", **fields) -> User:
     return UserFactory(
         display_name=name, email=f"{name.lower()}@example.org", timezone=zone, **fields
     )
+
+
+def confirmed(user: User) -> User:
+    """The member with their address confirmed, as taking a role needs."""
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def with_roles(meeting: Meeting) -> Meeting:
+    """CoP-F's five roles, one place each, on the meeting's series; the facilitator and
+    the harvester ask members to take them when open."""
+    give_default_roles(series=meeting.series)
+    return meeting
 
 
 def east(starts_at: datetime = START, **fields) -> Meeting:
@@ -168,7 +183,9 @@ def html_of(message) -> str:
 class VisibleText(HTMLParser):
     """The lines a reader sees in an HTML part, and its buttons: (label, link, style)."""
 
-    BREAKS = frozenset({"p", "h1", "h2", "br", "tr", "th", "td", "blockquote", "hr", "div"})
+    BREAKS = frozenset(
+        {"p", "h1", "h2", "br", "tr", "th", "td", "blockquote", "hr", "div", "ul", "ol", "li"}
+    )
     UNSEEN = frozenset({"head", "style", "title"})
 
     def __init__(self) -> None:

@@ -699,9 +699,9 @@ def test_a_chunk_of_reminders_costs_one_query_a_message_however_large(
     ]
 
     # The mail server's status; the claim, the rows, the answers; the members'
-    # invitations; the meeting before this one (for a clock change); then one UPDATE a
-    # message, marking it sent.
-    with django_assert_num_queries(6 + size):
+    # invitations; the meeting before this one (for a clock change); its roles, their
+    # holders and its agenda; then one UPDATE a message, marking it sent.
+    with django_assert_num_queries(9 + size):
         result = sender.deliver_chunk(reminders)
 
     assert list(result.outcomes.values()) == ["sent"] * size
