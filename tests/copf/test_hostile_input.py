@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from meetings.models import Meeting, Series
 from members import links
-from members.models import AgendaItem, Delivery, HarvestRevision, User
+from members.models import AgendaItem, Delivery, HarvestRevision, Role, User
 from members.practice import harvests
 from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -251,6 +251,18 @@ ADDRESS_FORM = Form(
     },
     SAVE,
 )
+ROLE_FORM = Form(
+    {
+        "series": ("{series_id}", PK),
+        "meeting": ("", PK),
+        "slug": ("greeter", TEXT),
+        "name": ("Greeter", TEXT),
+        "places": ("2", NUMBER),
+        "position": ("5", NUMBER),
+        "nudge": ("on", BOOLEAN),
+    },
+    SAVE,
+)
 SIGNUP_FORM = Form(
     {
         "email": ("new@example.org", EMAIL),
@@ -329,6 +341,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     **admin_object("auth_group", "group", GROUP_FORM),
     **admin_object("account_emailaddress", "address", ADDRESS_FORM),
     **admin_object("meetings_series", "series_id", SERIES_FORM),
+    **admin_object("members_role", "role", ROLE_FORM),
     "admin:meetings_meeting_cancel": admin(
         "/admin/meetings/meeting/{meeting}/cancel/", who=("verified", "staff")
     ),
@@ -562,6 +575,7 @@ class World:
             "past_meeting": self.past_meeting.pk,
             "harvest_revision": HarvestRevision.objects.get(harvest__meeting=self.past_meeting).pk,
             "agenda_item": self.item.pk,
+            "role": Role.objects.filter(series=self.series).order_by("pk").first().pk,
             "week_ahead": f"{now + timedelta(days=7):%Y-%m-%d 10:00}",
             "week_ahead_date": f"{now + timedelta(days=7):%Y-%m-%d}",
             "today": f"{now:%Y-%m-%d}",

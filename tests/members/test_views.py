@@ -681,8 +681,10 @@ class TestMeetingPage:
 
         # Session, member, the meeting; the schedule version (the shared part comes from
         # this process's memory); the meeting and the member's answer for their parts;
-        # whether they confirmed their address, the answer counts and the names.
-        with django_assert_num_queries(9):
+        # whether they confirmed their address, the answer counts and the names; the
+        # practice: roles, holders, agenda, harvest, the member's permissions (two) and
+        # whether they confirmed their address, asked again by the practice's part.
+        with django_assert_num_queries(16):
             response = signed_in.get(future_meeting.get_absolute_url())
 
         assert len(response.context["names"]) == count
