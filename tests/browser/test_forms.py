@@ -406,6 +406,14 @@ def propose_an_item(visitor: Visitor, form: FoundForm) -> None:
     ]
 
 
+def withdraw_an_item(visitor: Visitor, form: FoundForm) -> None:
+    page, member = visitor.page, visitor.member
+    [title] = AgendaItem.objects.filter(proposer=member).values_list("title", flat=True)
+    submit(page, form, form_on(page, form).get_by_role("button", name=f"Withdraw “{title}”"))
+    expect(page.locator(".messages")).to_contain_text(f"You withdrew “{title}”.")
+    assert not AgendaItem.objects.filter(proposer=member).exists()
+
+
 HANDLERS: dict[str, Callable[[Visitor, FoundForm], None]] = {
     ZONE_PICKER: pick_a_zone,
     "account_logout": log_out,
@@ -416,6 +424,7 @@ HANDLERS: dict[str, Callable[[Visitor, FoundForm], None]] = {
     "members:rotate_feed": rotate_feed,
     "members:rsvp_link": confirm_an_emailed_answer,
     "members:propose_item": propose_an_item,
+    "members:withdraw_item": withdraw_an_item,
     "members:unsubscribe": unsubscribe,
     "account_email": manage_email,
     "account_change_password": change_password,
@@ -516,6 +525,7 @@ def test_a_signed_in_member_can_send_every_form_on_every_page(
             ("/meetings/<id>/", "account_logout"),
             ("/meetings/<id>/", "members:rsvp"),
             ("/meetings/<id>/", "members:propose_item"),
+            ("/meetings/<id>/", "members:withdraw_item"),
             ("/me/", "account_logout"),
             ("/me/", "members:rotate_feed"),
             ("/me/", "members:follow"),
