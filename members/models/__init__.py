@@ -22,6 +22,7 @@ from .people import (
 )
 from .practice import (
     AgendaItem,
+    Attendance,
     Harvest,
     HarvestDecision,
     HarvestObjection,
@@ -36,6 +37,7 @@ __all__ = [
     "CALENDAR_KINDS",
     "REMINDER_PREFERENCES",
     "AgendaItem",
+    "Attendance",
     "Delivery",
     "DeliveryKind",
     "Follow",

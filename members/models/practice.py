@@ -211,3 +211,44 @@ class HarvestRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision of {self.harvest} at {self.created_at:%Y-%m-%d %H:%M} UTC"
+
+
+class Attendance(models.Model):
+    """Whether a member came to a meeting: recorded when they followed their join link,
+    marked by the host, the facilitator or an organizer, or added by the member ("I was
+    there"). No row is "not recorded". A deleted member's rows stay without them, so the
+    counts do not change."""
+
+    class Source(models.TextChoices):
+        JOIN_LINK = "join", _("Joined through their link")
+        MARKED = "marked", _("Marked by the host, facilitator or an organizer")
+        SELF = "self", _("Said they were there")
+
+    meeting = models.ForeignKey(
+        "meetings.Meeting", on_delete=models.CASCADE, related_name="attendances"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="attendances"
+    )
+    present = models.BooleanField()
+    source = models.CharField(max_length=6, choices=Source.choices)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    marked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user"],
+                condition=Q(user__isnull=False),
+                name="attendance_once_per_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["meeting", "present"])]
+
+    def __str__(self) -> str:
+        state = "present" if self.present else "absent"
+        return f"{self.user or 'a former member'} {state} at {self.meeting}"
