@@ -1,5 +1,6 @@
 """Signed links in e-mail: answer a meeting in one click, unsubscribe in one click, take
-an open role (after a confirmation, signed in as the member it was sent to)."""
+an open role (after a confirmation, signed in as the member it was sent to), join the call
+(recording that the member came)."""
 
 import re
 import zlib
@@ -26,6 +27,10 @@ TAKE_ROLE_SALT = "copf.members.take-role-link"
 TAKE_ROLE_LINK_LIFETIME = timedelta(days=14)
 # A role's slug as `Role.slug` holds it (a SlugField of 40).
 ROLE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+JOIN_SALT = "copf.members.join-link"
+# A join link works only while its meeting's call is open; the age limit only keeps a
+# leaked link from being a key for ever.
+JOIN_LINK_LIFETIME = timedelta(days=120)
 TOKEN_SLOT = "copf-token-slot"  # noqa: S105 - where a token goes, no secret
 
 
@@ -83,6 +88,32 @@ def read_take_role_token(token: str) -> TakeRoleLink | None:
     if not (isinstance(role, str) and ROLE_SLUG.fullmatch(role)):
         return None
     return TakeRoleLink(user_id=user_id, meeting_id=meeting_id, role=role)
+
+
+@dataclass(frozen=True)
+class JoinLink:
+    user_id: int
+    meeting_id: int
+
+
+def join_url(*, user_id: int, meeting_id: int) -> str:
+    token = signing.dumps({"u": user_id, "m": meeting_id}, salt=JOIN_SALT)
+    return _link("members:join_link", token)
+
+
+def read_join_token(token: str) -> JoinLink | None:
+    """The member and meeting a join link was made for, or None if it was tampered with,
+    has expired, or holds anything but the two ids we sign."""
+    try:
+        data = signing.loads(token, salt=JOIN_SALT, max_age=JOIN_LINK_LIFETIME)
+    except UNREADABLE:
+        return None
+    if not isinstance(data, dict) or set(data) != {"u", "m"}:
+        return None
+    user_id, meeting_id = data["u"], data["m"]
+    if not (is_id(user_id) and is_id(meeting_id)):
+        return None
+    return JoinLink(user_id=user_id, meeting_id=meeting_id)
 
 
 def unsubscribe_url(*, user_id: int) -> str:

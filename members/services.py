@@ -15,6 +15,7 @@ from meetings.services import lock_meeting
 from .deliveries import plan, queue
 from .models import (
     AgendaItem,
+    Attendance,
     Delivery,
     Follow,
     HarvestRevision,
@@ -212,7 +213,8 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
 
 def delete_account(*, user: User) -> None:
     """Delete the member with their answers, roles and agenda proposals, handing their
-    seats to the waitlist. Harvest text they wrote stays, by "a former member"."""
+    seats to the waitlist. Harvest text they wrote stays, by "a former member"; their
+    attendance stays without them (the counts do not change)."""
     with transaction.atomic():
         # Their answers leave the counts; the version's lock comes first (see `bump`).
         ScheduleVersion.objects.bump()
@@ -297,6 +299,19 @@ def export_data(*, user: User) -> dict[str, object]:
             for revision in HarvestRevision.objects.filter(author=user)
             .select_related("harvest")
             .order_by("created_at", "pk")
+        ],
+        "attendance": [
+            {
+                "meeting_id": row.meeting_id,
+                "meeting": row.meeting.title,
+                "starts_at": row.meeting.starts_at.isoformat(),
+                "present": row.present,
+                "source": row.source,
+                "joined_at": row.joined_at.isoformat() if row.joined_at else None,
+            }
+            for row in Attendance.objects.filter(user=user)
+            .select_related("meeting")
+            .order_by("meeting__starts_at", "pk")
         ],
         "held_answer": (
             {"meeting_id": user.pending_meeting_id, "response": user.pending_response}

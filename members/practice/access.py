@@ -10,6 +10,7 @@ from ..models import RoleAssignment, User
 from ..selectors import is_verified
 
 FACILITATOR = "facilitator"
+HOST = "host"
 HARVESTER = "harvester"
 # The permission that makes an organizer (the Organizers group holds it).
 ORGANIZER_APP, ORGANIZER_PERMISSION = "meetings", "change_meeting"
@@ -65,3 +66,11 @@ def may_write_harvest(*, user: User, meeting: Meeting, roles: set[str] | None = 
         return True
     roles = held_roles(user=user, meeting=meeting) if roles is None else roles
     return is_member(user) and bool({FACILITATOR, HARVESTER} & roles)
+
+
+def may_mark_attendance(*, user: User, meeting: Meeting, roles: set[str] | None = None) -> bool:
+    """Mark who came: the host, the facilitator and organizers."""
+    if is_organizer(user):
+        return True
+    roles = held_roles(user=user, meeting=meeting) if roles is None else roles
+    return is_member(user) and bool({HOST, FACILITATOR} & roles)
