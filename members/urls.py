@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
-from .practice import harvest_views, rota
+from .practice import attendance_views, harvest_views, rota
 from .practice import views as practice
 
 app_name = "members"
@@ -37,6 +37,20 @@ urlpatterns = [
         "meetings/<int:pk>/agenda/<int:item_pk>/withdraw/",
         practice.withdraw_item,
         name="withdraw_item",
+    ),
+    # Attendance: the join link, marking who came, the CSV for organizers.
+    path("meetings/<int:pk>/join/", attendance_views.join, name="join"),
+    path("join/<str:token>/", attendance_views.join_link, name="join_link"),
+    path("meetings/<int:pk>/attendance/mark/", attendance_views.mark, name="mark_attendance"),
+    path(
+        "meetings/<int:pk>/attendance/i-was-there/",
+        attendance_views.i_was_there,
+        name="i_was_there",
+    ),
+    path(
+        "meetings/<int:pk>/attendance.csv",
+        attendance_views.attendance_csv,
+        name="attendance_csv",
     ),
     path("series/<slug:slug>/rota/", rota.rota, name="rota"),
     path("series/<slug:slug>/rota/take/", rota.take, name="rota_take"),

@@ -34,6 +34,11 @@ class AssignForm(RoleForm):
     member = forms.IntegerField(min_value=1)
 
 
+class MarkForm(forms.Form):
+    member = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    presence = forms.ChoiceField(choices=[("present", "present"), ("absent", "absent")])
+
+
 class ProposalForm(forms.ModelForm):
     minutes = forms.IntegerField(
         label=_("Minutes it needs"), min_value=1, max_value=MAX_AGENDA_MINUTES

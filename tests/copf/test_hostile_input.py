@@ -446,6 +446,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "members:unsubscribe": Endpoint("/unsubscribe/{unsubscribe_token}/"),
     # A nudge's link to take the host's place: a visitor is sent to log in first.
     "members:take_role_link": Endpoint("/roles/{take_role_token}/", ("visitor", "verified")),
+    # Attendance: the call opens a quarter of an hour before the start, so a week ahead the
+    # join links say when; marking and "I was there" are for yesterday's meeting.
+    "members:join": Endpoint("/meetings/{meeting}/join/", ("visitor", "verified")),
+    "members:join_link": Endpoint("/join/{join_token}/", ("visitor", "verified")),
+    "members:mark_attendance": Endpoint(
+        "/meetings/{past_meeting}/attendance/mark/",
+        (*MEMBERS, "staff"),
+        forms=(Form({"member": ("{verified_id}", PK), "presence": ("present", CHOICE)}),),
+    ),
+    "members:i_was_there": Endpoint("/meetings/{past_meeting}/attendance/i-was-there/", MEMBERS),
+    "members:attendance_csv": Endpoint(
+        "/meetings/{past_meeting}/attendance.csv", ("visitor", "verified", "staff")
+    ),
     # Staff are organizers, who write and withdraw any harvest; the meeting was yesterday.
     "members:harvest_edit": Endpoint(
         "/meetings/{past_meeting}/harvest/", ("visitor", "staff"), forms=(HARVEST_FORM,)
@@ -565,6 +578,7 @@ class World:
             "meeting": self.meeting.pk,
             "meeting_type": ContentType.objects.get_for_model(Meeting).pk,
             "member": self.member.pk,
+            "verified_id": self.verified.pk,
             "member_email": self.member.email,
             "verified_email": self.verified.email,
             "staff_email": self.staff.email,
@@ -584,6 +598,9 @@ class World:
             "unsubscribe_token": unsubscribe_token(self.verified.pk),
             "take_role_token": take_role_token(
                 {"u": self.verified.pk, "m": self.meeting.pk, "r": "host"}
+            ),
+            "join_token": signing.dumps(
+                {"u": self.verified.pk, "m": self.meeting.pk}, salt=links.JOIN_SALT
             ),
             "confirm_key": EmailConfirmationHMAC(address).key,
             "uidb36": user_pk_to_url_str(self.verified),
@@ -886,7 +903,17 @@ def test_signed_links_with_unexpected_payloads_are_refused_and_change_nothing(br
         {"u": member + 0.5, "m": meeting, "r": "host"},
         {"u": member, "m": 10**30, "r": "host"},
     ]
+    join_payloads = [
+        *({}, True, [1], "x", 1, None),
+        {"u": member},
+        {"u": member, "m": meeting, "r": "yes"},
+        {"u": member + 0.5, "m": meeting},
+        {"u": True, "m": meeting},
+        {"u": member, "m": 10**30},
+        {"u": str(member), "m": meeting},
+    ]
     paths = [f"/rsvp/{rsvp_token(payload)}/" for payload in rsvp_payloads]
+    paths += [f"/join/{signing.dumps(payload, salt=links.JOIN_SALT)}/" for payload in join_payloads]
     paths += [f"/unsubscribe/{unsubscribe_token(payload)}/" for payload in unsubscribe_payloads]
     paths += [f"/roles/{take_role_token(payload)}/" for payload in take_role_payloads]
     # Signed for the other link, tampered with, or cut short.
@@ -897,6 +924,8 @@ def test_signed_links_with_unexpected_payloads_are_refused_and_change_nothing(br
         f"/unsubscribe/{ids['unsubscribe_token'].split(':')[0]}/",
         f"/roles/{ids['rsvp_token']}/",
         f"/roles/{tampered(ids['take_role_token'])}/",
+        f"/join/{ids['rsvp_token']}/",
+        f"/join/{tampered(ids['join_token'])}/",
     ]
     visitor = browsers["visitor"]
 
@@ -919,6 +948,8 @@ def test_hostile_ids_and_tokens_in_paths_give_no_server_error(browsers, ids):
             *(f"/feeds/{ident}.ics" for ident in HOSTILE_IDS),
             *(f"/rsvp/{ident}/" for ident in HOSTILE_IDS),
             *(f"/roles/{ident}/" for ident in HOSTILE_IDS),
+            *(f"/join/{ident}/" for ident in HOSTILE_IDS),
+            f"/meetings/{10**30}/join/",
             *(f"/unsubscribe/{ident}/" for ident in HOSTILE_IDS),
             *(f"/accounts/confirm-email/{ident}/" for ident in ("٣٣٣", "x" * 2_000, "a:b:c")),
             f"/accounts/password/reset/key/{'z' * 40}-x/",
