@@ -1,13 +1,15 @@
 """The practice on the meeting page: roles with their holders, the agenda and proposals,
 and the harvest, with what this viewer may do with each."""
 
+from datetime import datetime
+
 from django import template
 from django.utils import timezone
 
 from meetings.models import Meeting
 
 from ..models import AgendaItem, Harvest, Rsvp, User
-from ..practice import access, agenda, harvests, roles
+from ..practice import access, agenda, attendance, harvests, roles
 from ..practice.forms import ProposalForm
 from .rsvp import member_part
 
@@ -55,8 +57,35 @@ def practice_panel(context: template.Context, meeting: Meeting) -> dict[str, obj
         "may_write_harvest": started
         and not meeting.is_cancelled
         and access.may_write_harvest(user=user, meeting=meeting, roles=mine),
+        **_attendance(meeting, user=user, now=now, organizer=organizer, member=member, mine=mine),
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
+    }
+
+
+def _attendance(
+    meeting: Meeting, *, user: object, now: datetime, organizer: bool, member: bool, mine: set[str]
+) -> dict[str, object]:
+    """Who came, once the call has opened: the count for everyone, the viewer's own state,
+    "I was there" for a week after, and the roll to mark for the host, the facilitator and
+    organizers. Two queries at most, however many members (none before the call opens)."""
+    if meeting.is_cancelled or now < meeting.join_opens_at:
+        return {"attendance": None}
+    summary = attendance.meeting_summary(meeting=meeting, user=user)
+    started = meeting.starts_at <= now
+    # As `access.may_mark_attendance`, from what the panel already knows.
+    marker = started and (organizer or (member and bool({access.HOST, access.FACILITATOR} & mine)))
+    return {
+        "attendance": summary,
+        "my_attendance": attendance.State.LABELS[summary.my_state]
+        if getattr(user, "is_authenticated", False)
+        else "",
+        "may_say_there": member
+        and started
+        and now < meeting.ends_at + attendance.SELF_REPORT_WINDOW
+        and summary.mine is None,
+        "roll": attendance.meeting_roll(meeting) if marker else None,
+        "csv": organizer,
     }
 
 

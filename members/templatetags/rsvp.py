@@ -83,7 +83,8 @@ def _with_next(name: str, path: str) -> str:
 @member_part("members/_join_box.html")
 def join_box(context: template.Context, meeting: Meeting) -> dict[str, object]:
     """The Join button for a member who answered yes or maybe: live from a quarter of an
-    hour before the start until the end; before that, when it opens."""
+    hour before the start until the end; before that, when it opens. It leads through the
+    member's join link (`members:join`), which records them and redirects to the call."""
     request = context["request"]
     now = timezone.now()
     if meeting.is_cancelled or meeting.ends_at <= now:
@@ -94,7 +95,10 @@ def join_box(context: template.Context, meeting: Meeting) -> dict[str, object]:
         "show": True,
         "meeting": meeting,
         "answered": answered,
-        "url": meeting.effective_join_url,
+        # The member's own join link, which records that they came and opens the call.
+        "url": reverse("members:join", kwargs={"pk": meeting.pk})
+        if meeting.effective_join_url
+        else "",
         "open": meeting.is_join_open(now),
         "started": meeting.starts_at <= now,
         "opens_at": meeting.join_opens_at,

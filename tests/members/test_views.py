@@ -756,16 +756,17 @@ class TestJoinButton:
 
         assert "Join the call The link opens 15 minutes before the start, at 19:15 IST." in text
 
-    def test_from_15_minutes_before_it_is_the_link(self, signed_in, member):
+    def test_from_15_minutes_before_it_is_the_members_join_link(self, signed_in, member):
         meeting = MeetingFactory(starts_at=NOW + timedelta(minutes=15))
         self.answer(member, meeting, "maybe")
 
         html = signed_in.get(meeting.get_absolute_url()).content.decode()
 
         assert (
-            '<a class="button button-join" href="https://meet.example.org/copf" rel="noopener">'
+            f'<a class="button button-join" href="/meetings/{meeting.pk}/join/" rel="noopener">'
             "Join the call</a>"
         ) in html
+        assert "https://meet.example.org/copf" not in html
 
     def test_a_member_who_said_no_is_told_how_to_get_the_button(self, signed_in, member):
         meeting = MeetingFactory(starts_at=NOW + timedelta(minutes=5))

@@ -250,3 +250,76 @@ class TestCsv:
         as_host = client.get(f"/meetings/{meeting.pk}/attendance.csv")
 
         assert (visitor.status_code, as_host.status_code) == (403, 403)
+
+
+class TestMeetingPage:
+    def test_the_public_sees_only_the_count(self, client, meeting, clock):
+        asha = answered("Asha", meeting)
+        clock.move_to(DURING)
+        attendance.record_join(user=asha, meeting=meeting)
+
+        html = client.get(meeting.get_absolute_url()).content.decode()
+
+        assert '<p class="attendance-count">1 attended</p>' in html
+        assert "Asha" not in html
+        assert "/attendance/mark/" not in html
+
+    def test_a_member_sees_their_state_and_may_say_they_were_there(self, client, meeting, clock):
+        bo = answered("Bo", meeting)
+        client.force_login(bo)
+        clock.move_to(AFTER)
+
+        response = client.get(meeting.get_absolute_url())
+
+        html = response.content.decode()
+        assert "Your attendance: not recorded." in html
+        assert f'action="/meetings/{meeting.pk}/attendance/i-was-there/"' in html
+        assert "/attendance/mark/" not in html
+
+    def test_the_host_sees_the_roll_to_mark_and_no_csv(self, client, meeting, clock):
+        host = answered("Hana", meeting)
+        roles.take_role(user=host, meeting=meeting, role="host")
+        answered("Asha", meeting)
+        client.force_login(host)
+        clock.move_to(AFTER)
+
+        html = client.get(meeting.get_absolute_url()).content.decode()
+
+        assert "Mark Asha present" in html
+        assert "Mark Hana absent" in html
+        assert "attendance.csv" not in html
+
+    def test_before_the_call_opens_there_is_no_attendance(self, client, meeting, clock):
+        client.force_login(organizer())
+
+        html = client.get(meeting.get_absolute_url()).content.decode()
+
+        assert 'id="attendance"' not in html
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_the_meeting_page_with_attendance_costs_the_same_queries_however_many_members(
+    client, meeting, clock, django_assert_num_queries, size
+):
+    olu = organizer()
+    people = [answered(f"Member{n}", meeting) for n in range(size)]
+    clock.move_to(START)
+    for person in people:
+        attendance.record_join(user=person, meeting=meeting)
+    clock.move_to(AFTER)
+    attendance.mark_attendance(by=olu, meeting=meeting, user=people[0], present=False)
+    client.force_login(olu)
+    client.get(meeting.get_absolute_url())  # the shared body, cached
+
+    with django_assert_num_queries(QUERIES_AFTER_THE_MEETING):
+        response = client.get(meeting.get_absolute_url())
+
+    assert response.status_code == 200
+    assert len(response.context["roll"]) == size
+
+
+# An organizer's page after the meeting, the shared body cached: the 17 of
+# test_views.QUERIES_FOR_AN_ORGANIZER less whom to assign (roles closed at the start), plus
+# the attendance summary (the count, whether it was taken, the viewer's row and answer:
+# one query) and the roll to mark (one query); the same for one member as for five.
+QUERIES_AFTER_THE_MEETING = 18

@@ -474,4 +474,6 @@ def test_the_meeting_page_costs_the_same_queries_however_many_roles_and_items(
 # An organizer's meeting page with the shared body cached: the session and the member, the
 # version, the member parts with their answers, and the panel (roles, holders, agenda,
 # harvest, permissions, whom to assign); the same for one role, holder and item as for five.
+# A week ahead the call has not opened, so attendance asks nothing; from then on it adds
+# two (see test_attendance_views.QUERIES_AFTER_THE_MEETING).
 QUERIES_FOR_AN_ORGANIZER = 17
