@@ -21,6 +21,7 @@ from meetings.selectors import with_practice
 from . import accounts, links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm, TimezoneAnswerForm, ZoneAnswer
 from .models import Rsvp, User
+from .practice.attendance import my_record
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -159,6 +160,10 @@ def profile(request: HttpRequest) -> HttpResponse:
             "answers": selectors.my_upcoming_answers(
                 user=request.user, zone=request.viewer_timezone.zone
             ),
+            "record": [
+                (display.localize(entry.meeting, request.viewer_timezone.zone), entry)
+                for entry in my_record(user=request.user)
+            ],
             **display.feed_links(
                 reverse("members:personal_feed", kwargs={"token": request.user.feed_token}),
                 title="Your personal calendar feed",

@@ -11,7 +11,7 @@ from django.test import Client
 from pytest_django.asserts import assertContains
 
 from meetings import services as meeting_services
-from members.models import Follow, Rsvp, User
+from members.models import Attendance, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -588,11 +588,31 @@ class TestProfile:
                 starts_at=datetime(2027, 1, 1, 14, tzinfo=UTC) + timedelta(days=day)
             )
             Rsvp.objects.create(meeting=meeting, user=member, response="yes")
+            past = MeetingFactory(starts_at=NOW - timedelta(days=day + 1))
+            Rsvp.objects.create(meeting=past, user=member, response="yes")
+            Attendance.objects.create(meeting=past, user=member, present=True, source="join")
 
-        with django_assert_num_queries(6):
+        # The six of before (session, member, verified, follows, series, coming answers)
+        # and one more: the member's past meetings with their attendance.
+        with django_assert_num_queries(7):
             response = signed_in.get("/me/")
 
         assert len(response.context["answers"]) == count
+        assert len(response.context["record"]) == count
+
+    def test_shows_my_past_meetings_with_what_each_came_to(self, signed_in, member):
+        came = MeetingFactory(title="Came", starts_at=NOW - timedelta(days=7))
+        missed = MeetingFactory(title="Missed", starts_at=NOW - timedelta(days=3))
+        Rsvp.objects.create(meeting=came, user=member, response="yes")
+        Rsvp.objects.create(meeting=missed, user=member, response="yes")
+        Attendance.objects.create(meeting=came, user=member, present=True, source="join")
+        Attendance.objects.create(meeting=missed, user=member, present=False, source="marked")
+
+        response = signed_in.get("/me/")
+
+        assert [
+            (local.meeting.title, entry.state_label) for local, entry in response.context["record"]
+        ] == [("Missed", "no-show"), ("Came", "attended")]
 
     def test_follow_and_unfollow_a_series(self, signed_in, member):
         series = SeriesFactory(slug="cop-f-east", name="CoP-F East")
