@@ -235,11 +235,14 @@ def member_values(
     user: User, *, meeting: Meeting, kind: str, parts: MeetingParts | None = None
 ) -> dict[str, str]:
     """What a message says that is the member's own, by the name of its blank: their name
-    and their signed links (to answer, or, in a nudge, to take each open place)."""
+    and their signed links (to join the call, to answer, or, in a nudge, to take each open
+    place)."""
     values = {
         "name": user.display_name or gettext("there"),
         "unsubscribe": links.unsubscribe_url(user_id=user.pk),
     }
+    if has_call(meeting):
+        values["join"] = links.join_url(user_id=user.pk, meeting_id=meeting.pk)
     if kind not in PRACTICE_KINDS:
         values.update(
             (response, links.rsvp_url(user_id=user.pk, meeting_id=meeting.pk, response=response))
@@ -255,6 +258,11 @@ def member_values(
             for index, place in enumerate(parts.offers)
         )
     return values
+
+
+def has_call(meeting: Meeting) -> bool:
+    """Whether a message offers the member their join link: a call to join."""
+    return not meeting.is_cancelled and bool(meeting.effective_join_url)
 
 
 def _take_blank(index: int) -> str:
@@ -412,7 +420,8 @@ def message_context(
             for response in Response
         ],
         "meeting_url": parts.meeting_url,
-        "join_url": "" if cancelled else meeting.effective_join_url,
+        # The member's own join link, which records that they came (see `member_values`).
+        "join_url": blank("join") if has_call(meeting) else "",
         "organizer_message": organizer_message,
         "organizer_quote": "\n".join(
             f"> {line}".rstrip() for line in organizer_message.splitlines()

@@ -17,7 +17,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 from meetings.models import Meeting, Series
-from members import services
+from members import links, services
 from members.deliveries import plan, sweep
 from members.deliveries import send as sender
 from members.models import Delivery, Follow, Rsvp, User
@@ -41,7 +41,7 @@ MARCH_START = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)
 APRIL_START = datetime(2027, 4, 12, 14, 0, tzinfo=UTC)
 FEBRUARY_START = datetime(2027, 2, 8, 14, 0, tzinfo=UTC)
 SETTLE = plan.ANSWER_SETTLE_DELAY
-JOIN_LINES = ["Join the meeting:", "https://meet.example.org/copf"]
+JOIN_LABEL = "Join the meeting:"
 MOVED = "The meeting changed after this reminder was planned; a new one is planned."
 REMINDER_KINDS = [Delivery.Kind.REMINDER_DAY, Delivery.Kind.REMINDER_HOUR]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +54,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def join_lines(user: User, meeting) -> list[str]:
+    """A message's join link: the member's own, which records that they came."""
+    return [JOIN_LABEL, links.join_url(user_id=user.pk, meeting_id=meeting.pk)]
 
 
 class FailingBackend(BaseEmailBackend):

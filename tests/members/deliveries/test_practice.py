@@ -718,7 +718,7 @@ def test_a_role_reminder_names_the_role_the_holders_and_the_agenda_so_far(clock)
         "Can't make it? Give the role back on the meeting page, so that someone else can take it.",
         "",
         "Join the meeting:",
-        "https://meet.example.org/copf",
+        links.join_url(user_id=dev.pk, meeting_id=meeting.pk),
         "",
         "Details on the site:",
     ]

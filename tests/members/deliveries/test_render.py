@@ -12,14 +12,14 @@ from meetings import services as meeting_services
 from members import links
 from members.deliveries import plan, render
 from members.deliveries import send as sender
-from members.models import Delivery
+from members.models import Attendance, Delivery
 from tests.factories import MeetingFactory, SeriesFactory
 from tests.members.deliveries.support import (
     APRIL_START,
     DAY_BEFORE,
     FEBRUARY_START,
     FROM,
-    JOIN_LINES,
+    JOIN_LABEL,
     JULY_START,
     MARCH_START,
     ORGANIZER,
@@ -32,6 +32,7 @@ from tests.members.deliveries.support import (
     html_lines,
     html_of,
     ics_of,
+    join_lines,
     lines_after,
     mail_viewer,
     member,
@@ -217,7 +218,7 @@ def test_an_invitation_subject_names_the_day_with_the_year_only_when_not_this_ye
                 "Monday 12 April 2027, 19:30–21:00 IST (Asia/Kolkata)",
                 "In UTC: 14:00–15:30 UTC",
                 "",
-                JOIN_LINES[0],
+                JOIN_LABEL,
             ],
         ),
     ],
@@ -428,7 +429,7 @@ def test_an_invitation_reads_what_when_actions_details_in_the_plain_text(clock):
         "No:",
         rsvp["no"],
         "",
-        *JOIN_LINES,
+        *join_lines(user, meeting),
         "",
         "Details on the site:",
         f"https://copf.example.org/meetings/{meeting.pk}/",
@@ -457,7 +458,7 @@ def test_an_invitation_has_answer_buttons_with_the_answer_marked_then_a_join_but
         ("Yes", rsvp["yes"]),
         ("✓ Maybe", rsvp["maybe"]),
         ("No", rsvp["no"]),
-        ("Join the meeting", "https://meet.example.org/copf"),
+        ("Join the meeting", links.join_url(user_id=user.pk, meeting_id=meeting.pk)),
     ]
     assert html_lines(message)[:9] == [
         "CoP-F",
@@ -503,6 +504,21 @@ def test_a_reminder_puts_the_join_button_before_the_answer_buttons(clock):
         "Maybe",
         "No",
     ]
+
+
+def test_each_member_gets_their_own_join_link_that_records_them(clock, client):
+    asha, bo = member(), member("Bo")
+    meeting = east()
+    sent_invite(asha, meeting)
+    message = sent_invite(bo, meeting)
+    [link] = lines_after(message.body, JOIN_LABEL, 1)
+    assert link == links.join_url(user_id=bo.pk, meeting_id=meeting.pk)
+    clock.move_to(START + timedelta(minutes=5))
+
+    response = client.get(link.removeprefix("https://copf.example.org"))
+
+    assert (response.status_code, response["Location"]) == (302, "https://meet.example.org/copf")
+    assert Attendance.objects.get().user == bo
 
 
 def test_a_meeting_without_a_join_link_has_no_join_button_or_line(clock):
