@@ -201,8 +201,10 @@ def meeting_summary(*, meeting: Meeting, user: object) -> Summary:
     """One query: how many attended, whether attendance was taken, and the viewer's row and
     answer (for a signed-in viewer)."""
     signed_in = getattr(user, "is_authenticated", False)
-    mine = Attendance.objects.filter(meeting=OuterRef("pk"), user=user.pk if signed_in else None)
-    answer = Rsvp.objects.filter(meeting=OuterRef("pk"), user=user.pk if signed_in else None)
+    # A visitor matches no row (not `user=None`, which would find former members' rows).
+    viewer = user.pk if signed_in else 0
+    mine = Attendance.objects.filter(meeting=OuterRef("pk"), user_id=viewer)
+    answer = Rsvp.objects.filter(meeting=OuterRef("pk"), user_id=viewer)
     row = (
         Meeting.objects.filter(pk=meeting.pk)
         .annotate(

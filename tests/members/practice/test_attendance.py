@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from meetings.services import cancel_meeting
 from members.models import Attendance, Rsvp
@@ -277,3 +278,13 @@ class TestMembersData:
         row = Attendance.objects.get()
         assert (row.user, row.present) == (None, True)
         assert attendance.meeting_summary(meeting=meeting, user=member("Ben")).attended == 1
+
+    def test_a_visitor_is_not_given_a_former_members_row(self, meeting, clock):
+        asha = member("Asha")
+        clock.move_to(DURING)
+        attendance.record_join(user=asha, meeting=meeting)
+        delete_account(user=asha)
+
+        summary = attendance.meeting_summary(meeting=meeting, user=AnonymousUser())
+
+        assert (summary.attended, summary.mine, summary.my_answer) == (1, None, None)
