@@ -510,6 +510,7 @@ class TestExportData:
             "roles": [],
             "agenda_proposals": [],
             "harvest_edits": [],
+            "attendance": [],
             "held_answer": None,
         }
 
@@ -540,6 +541,7 @@ class TestExportData:
             "roles": [],
             "agenda_proposals": [],
             "harvest_edits": [],
+            "attendance": [],
             "held_answer": None,
         }
 
