@@ -218,6 +218,27 @@ class TestMarking:
         assert Attendance.objects.get().source == Source.SELF
 
 
+class TestIWasThere:
+    def test_a_week_after_the_end_it_is_a_409_and_changes_nothing(self, client, meeting, clock):
+        asha = answered("Asha", meeting)
+        clock.move_to(meeting.ends_at + timedelta(days=7))
+        client.force_login(asha)
+
+        response = client.post(f"/meetings/{meeting.pk}/attendance/i-was-there/")
+
+        assert response.status_code == 409
+        assert Attendance.objects.count() == 0
+
+    def test_an_unconfirmed_member_is_refused_with_403(self, client, meeting, clock):
+        client.force_login(member("Bo", verified=False))
+        clock.move_to(AFTER)
+
+        response = client.post(f"/meetings/{meeting.pk}/attendance/i-was-there/")
+
+        assert response.status_code == 403
+        assert Attendance.objects.count() == 0
+
+
 class TestCsv:
     def test_organizers_get_one_row_per_member_with_formulas_defused(self, client, meeting, clock):
         came = answered("=HYPERLINK(1)", meeting, email="ana@example.org")
