@@ -9,7 +9,7 @@ Services write (`record_join`, `mark_attendance`, `add_self_attendance`); select
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,21 +27,15 @@ COMING = (Rsvp.Response.YES, Rsvp.Response.MAYBE)
 SELF_REPORT_WINDOW = timedelta(days=7)
 
 
-class State:
-    """What a member's attendance of one meeting comes to."""
+class State(models.TextChoices):
+    """What a member's attendance of one meeting comes to (not stored: worked out)."""
 
-    ATTENDED = "attended"
-    NO_SHOW = "no-show"
-    NOT_RECORDED = "not recorded"
-
-    LABELS = {
-        ATTENDED: gettext_lazy("attended"),
-        NO_SHOW: gettext_lazy("no-show"),
-        NOT_RECORDED: gettext_lazy("not recorded"),
-    }
+    ATTENDED = "attended", gettext_lazy("attended")
+    NO_SHOW = "no-show", gettext_lazy("no-show")
+    NOT_RECORDED = "not recorded", gettext_lazy("not recorded")
 
 
-def state_of(*, present: bool | None, answer: str | None, taken: bool) -> str:
+def state_of(*, present: bool | None, answer: str | None, taken: bool) -> State:
     """Attended if present; a no-show if they answered yes, attendance was taken (someone
     was marked) and they were not present; else not recorded."""
     if present:
@@ -82,8 +76,8 @@ def _utc(moment: datetime) -> str:
 
 def record_join(*, user: User, meeting: Meeting) -> Attendance:
     """The member followed their join link while the call is open: they are present.
-    The first join's time is kept; a marked row keeps its source and who marked it
-    (and is never made absent by joining)."""
+    Joining only ever makes a row present; the first join's time is kept, and a marked
+    row keeps its source and who marked it."""
     now = timezone.now()
     check_join_open(meeting=meeting, now=now)
     with transaction.atomic():
@@ -260,7 +254,7 @@ class RollEntry:
 
     @property
     def state_label(self) -> str:
-        return str(State.LABELS[self.state])
+        return str(State(self.state).label)
 
 
 def meeting_roll(meeting: Meeting) -> list[RollEntry]:
@@ -303,7 +297,7 @@ class RecordEntry:
 
     @property
     def state_label(self) -> str:
-        return str(State.LABELS[self.state])
+        return str(State(self.state).label)
 
 
 MY_RECORD_LIMIT = 50

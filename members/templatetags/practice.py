@@ -77,7 +77,7 @@ def _attendance(
     marker = started and (organizer or (member and bool({access.HOST, access.FACILITATOR} & mine)))
     return {
         "attendance": summary,
-        "my_attendance": attendance.State.LABELS[summary.my_state]
+        "my_attendance": attendance.State(summary.my_state).label
         if getattr(user, "is_authenticated", False)
         else "",
         "may_say_there": member
