@@ -1,7 +1,8 @@
 """Insights for organizers: is the community of practice alive, per track and per month?
 
-Every figure is an aggregate the database computes; the number of queries is the same
-however many members and meetings there are (a dozen, guarded in the tests). Months are
+Every figure is an aggregate the database computes, but for first-timers, which one window
+query gives as each member's first two visits to each track; the number of queries is the
+same however many members and meetings there are (eleven, guarded in the tests). Months are
 UTC months. Only held meetings count: scheduled (not cancelled) and already started.
 """
 
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber, TruncMonth
 
 from meetings.models import Meeting, Series
 
@@ -201,7 +202,7 @@ def insights(*, period: Period, now: datetime, series: Series | None = None) -> 
         cell(row["meeting__series"], row["month"]).attendance = row["count"]
 
     _answers(held, cell)
-    _cohorts(held, cell)
+    _cohorts(cell, since=period.starts_at, until=min(period.ends_at, now), series=series)
     _coverage(meetings, cell)
 
     tracks = _tracks(series, figures, period)
@@ -243,29 +244,37 @@ def _answers(held, cell) -> None:
             setattr(month, name, row[name])
 
 
-def _cohorts(held, cell) -> None:
-    """First visits to a track in the period, by month, and how many came back."""
-    visits = Attendance.objects.filter(present=True, user__isnull=False)
-    same = visits.filter(user=OuterRef("user"), meeting__series=OuterRef("meeting__series"))
-    earlier = same.filter(meeting__starts_at__lt=OuterRef("meeting__starts_at"))
-    later = same.filter(
-        meeting__starts_at__gt=OuterRef("meeting__starts_at"),
-        meeting__starts_at__lte=OuterRef("meeting__starts_at") + RETURN_WINDOW,
-        meeting__status=Meeting.Status.SCHEDULED,
+def _cohorts(cell, *, since: datetime, until: datetime, series: Series | None) -> None:
+    """First visits to a track in the period, by month, and how many came back. Each
+    member's first two visits to each track come from one window query (two rows at most
+    per member and track, however often they came); the months are counted here."""
+    visits = Attendance.objects.filter(
+        present=True, user__isnull=False, meeting__status=Meeting.Status.SCHEDULED
     )
-    rows = (
-        visits.filter(meeting__in=held)
-        .annotate(repeat=Exists(earlier), back=Exists(later))
-        .filter(repeat=False)
-        .values("meeting__series", month=TruncMonth("meeting__starts_at", tzinfo=UTC))
-        .annotate(
-            first=Count("user", distinct=True),
-            returned=Count("user", distinct=True, filter=Q(back=True)),
+    if series is not None:
+        visits = visits.filter(meeting__series=series)
+    visits = (
+        visits.annotate(
+            visit=Window(
+                RowNumber(),
+                partition_by=[F("user_id"), F("meeting__series_id")],
+                order_by=[F("meeting__starts_at").asc(), F("pk").asc()],
+            )
         )
+        .filter(visit__lte=2)
+        .values_list("user_id", "meeting__series_id", "meeting__starts_at", "visit")
     )
-    for row in rows:
-        month = cell(row["meeting__series"], row["month"])
-        month.first_timers, month.returned = row["first"], row["returned"]
+    firsts: dict[tuple[int, int], datetime] = {}
+    seconds: dict[tuple[int, int], datetime] = {}
+    for user_id, series_id, starts_at, visit in visits:
+        (firsts if visit == 1 else seconds)[user_id, series_id] = starts_at
+    for key, first in firsts.items():
+        if not since <= first < until:
+            continue
+        month = cell(key[1], first.astimezone(UTC).date().replace(day=1))
+        month.first_timers += 1
+        second = seconds.get(key)
+        month.returned += bool(second and second <= first + RETURN_WINDOW)
 
 
 def _coverage(meetings: list[Meeting], cell) -> None:
