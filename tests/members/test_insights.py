@@ -262,3 +262,17 @@ def test_the_number_of_queries_does_not_grow_with_members_or_meetings(
         result = insights(period=period, now=NOW)
 
     assert result.tracks[0].totals.meetings == meetings
+
+
+def test_extra_meetings_without_a_series_are_a_track_of_their_own(world):
+    extra = MeetingFactory(series=None, is_extra=True, title="Extra", starts_at=at(5, 20))
+    Attendance.objects.create(
+        meeting=extra, user=UserFactory(), present=True, source=Attendance.Source.MARKED
+    )
+
+    tracks = insights(period=PERIOD, now=NOW).tracks
+
+    assert [track.series.slug if track.series else None for track in tracks] == ["east", None]
+    assert [month.attendance for month in tracks[1].months] == [0, 0, 0, 0, 1, 0, 0]
+    assert [month.first_timers for month in tracks[1].months] == [0, 0, 0, 0, 1, 0, 0]
+    assert tracks[1].bands == []
