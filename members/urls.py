@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import insights_views, views
 from .practice import attendance_views, harvest_views, rota
 from .practice import views as practice
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("rsvp/<str:token>/", views.rsvp_link, name="rsvp_link"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("me/timezone/", views.set_timezone, name="set_timezone"),
+    path("insights/", insights_views.insights, name="insights"),
     # The practice in a meeting: roles and agenda.
     path("roles/<str:token>/", practice.take_role_link, name="take_role_link"),
     path("meetings/<int:pk>/roles/take/", practice.take_role, name="take_role"),

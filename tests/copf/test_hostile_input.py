@@ -484,6 +484,20 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         ),
     ),
+    # Organizers' figures: staff are organizers; the period is read from the query.
+    "members:insights": Endpoint(
+        "/insights/",
+        ("visitor", "verified", "staff"),
+        forms=(
+            Form(
+                {
+                    "start": ("2026-01", TEXT),
+                    "end": ("2026-12", TEXT),
+                    "track": ("{series}", TEXT),
+                }
+            ),
+        ),
+    ),
     # practice
     "members:rota": Endpoint("/series/{series}/rota/", ("visitor", "verified", "staff")),
     "members:rota_take": Endpoint(
