@@ -75,6 +75,7 @@ class Month:
     first_timers: int = 0
     returned: int = 0  # first-timers who came again within RETURN_WINDOW
     covered: int = 0  # held meetings with every role filled
+    regulars: int = 0  # members who came REGULAR_MEETINGS times in the months up to this one
 
     @property
     def show_rate(self) -> float | None:
@@ -116,9 +117,13 @@ class Track:
     series: Series | None  # None: extra meetings without a series
     months: list[Month]
     facilitators: int = 0  # distinct members who facilitated in the period
-    regulars: int = 0
     starts_at: datetime | None = None  # the start the bands are computed at
     bands: list[Band] = field(default_factory=list)
+
+    @property
+    def regulars(self) -> int:
+        """Regulars at the end of the period."""
+        return self.months[-1].regulars if self.months else 0
 
     @property
     def totals(self) -> Month:
@@ -204,6 +209,10 @@ def insights(*, period: Period, now: datetime, series: Series | None = None) -> 
     _answers(held, cell)
     _cohorts(cell, since=period.starts_at, until=min(period.ends_at, now), series=series)
     _coverage(meetings, cell)
+    for (series_id, month), count in regulars_by_month(
+        period=period, now=now, series=series
+    ).items():
+        cell(series_id, month).regulars = count
 
     tracks = _tracks(series, figures, period)
     by_id = {track.series.pk if track.series else None: track for track in tracks}
@@ -214,9 +223,6 @@ def insights(*, period: Period, now: datetime, series: Series | None = None) -> 
     ):
         if row["meeting__series"] in by_id:
             by_id[row["meeting__series"]].facilitators = row["count"]
-    for series_id, count in regulars(period=period, now=now, series=series).items():
-        if series_id in by_id:
-            by_id[series_id].regulars = count
     _bands(tracks, held=held, period=period)
     return Insights(period=period, tracks=tracks)
 
@@ -291,32 +297,49 @@ def _coverage(meetings: list[Meeting], cell) -> None:
             cell(meeting.series_id, meeting.month).covered += 1
 
 
-def regulars(
+def regulars_by_month(
     *, period: Period, now: datetime, series: Series | None = None
-) -> dict[int | None, int]:
-    """Per track, members who came to at least REGULAR_MEETINGS held meetings in the
-    REGULAR_MONTHS months before the end of the period."""
-    ends_at = min(period.ends_at, now)
+) -> dict[tuple[int | None, date], int]:
+    """Per track and month of the period, members who came to at least REGULAR_MEETINGS
+    held meetings in the REGULAR_MONTHS months up to and including that month. One query:
+    each member's visits per track and month; the windows are counted here."""
     visits = Attendance.objects.filter(
         present=True,
         user__isnull=False,
         meeting__status=Meeting.Status.SCHEDULED,
         meeting__starts_at__gte=datetime.combine(
-            add_months(period.last, 1 - REGULAR_MONTHS), time(), tzinfo=UTC
+            add_months(period.first, 1 - REGULAR_MONTHS), time(), tzinfo=UTC
         ),
-        meeting__starts_at__lt=ends_at,
+        meeting__starts_at__lt=min(period.ends_at, now),
     )
     if series is not None:
         visits = visits.filter(meeting__series=series)
-    rows = (
-        visits.values("meeting__series", "user")
-        .annotate(visits=Count("meeting", distinct=True))
-        .filter(visits__gte=REGULAR_MEETINGS)
-    )
-    counts: dict[int | None, int] = defaultdict(int)
-    for row in rows:
-        counts[row["meeting__series"]] += 1
+    per_member: dict[tuple[int | None, int], dict[date, int]] = defaultdict(dict)
+    for row in visits.values(
+        "meeting__series", "user", month=TruncMonth("meeting__starts_at", tzinfo=UTC)
+    ).annotate(visits=Count("meeting", distinct=True)):
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        per_member[row["meeting__series"], row["user"]][month] = row["visits"]
+    counts: dict[tuple[int | None, date], int] = defaultdict(int)
+    for (series_id, _user), months in per_member.items():
+        for month in period.months:
+            window = (add_months(month, -back) for back in range(REGULAR_MONTHS))
+            if sum(months.get(each, 0) for each in window) >= REGULAR_MEETINGS:
+                counts[series_id, month] += 1
     return dict(counts)
+
+
+def regulars(
+    *, period: Period, now: datetime, series: Series | None = None
+) -> dict[int | None, int]:
+    """Per track, the regulars at the end of the period (`regulars_by_month`)."""
+    return {
+        series_id: count
+        for (series_id, month), count in regulars_by_month(
+            period=period, now=now, series=series
+        ).items()
+        if month == period.last
+    }
 
 
 def _tracks(series: Series | None, figures, period: Period) -> list[Track]:

@@ -84,7 +84,7 @@ class PeriodForm(forms.Form):
 def insights(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not (is_organizer(request.user) or request.user.is_staff):
+    if not is_organizer(request.user):
         raise PermissionDenied
     now = timezone.now()
     default = figures.last_months(now=now)

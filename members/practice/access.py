@@ -17,22 +17,24 @@ ORGANIZER_APP, ORGANIZER_PERMISSION = "meetings", "change_meeting"
 
 
 def is_organizer(user: object) -> bool:
-    """Organizers manage series and meetings (the Organizers group, or a superuser)."""
+    """Organizers manage series and meetings: the Organizers group (or anyone given its
+    permission), staff and superusers."""
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
-        and user.has_perm(f"{ORGANIZER_APP}.{ORGANIZER_PERMISSION}")
+        and (user.is_staff or user.has_perm(f"{ORGANIZER_APP}.{ORGANIZER_PERMISSION}"))
     )
 
 
 def organizers() -> QuerySet[User]:
-    """The active members `is_organizer` says yes to, as one query: superusers, and those
-    given the permission themselves or through a group."""
+    """The active members `is_organizer` says yes to, as one query: staff, superusers, and
+    those given the permission themselves or through a group."""
     permission = Permission.objects.filter(
         codename=ORGANIZER_PERMISSION, content_type__app_label=ORGANIZER_APP
     )
     return User.objects.filter(
         Q(is_superuser=True)
+        | Q(is_staff=True)
         | Exists(permission.filter(user=OuterRef("pk")))
         | Exists(permission.filter(group__user=OuterRef("pk"))),
         is_active=True,

@@ -133,6 +133,12 @@ def test_a_cohort_starting_before_the_period_has_no_first_timers_in_it(world):
     assert months_of(result, "first_timers") == [1, 1, 0, 0, 0, 0]
 
 
+def test_regulars_are_counted_each_month_over_the_six_months_up_to_it(world):
+    # Ada's third visit is in March; by July her January visit has left the window, and
+    # February, March and June still make three.
+    assert months_of(insights(period=PERIOD, now=NOW), "regulars") == [0, 0, 1, 1, 1, 1, 1]
+
+
 def test_regulars_came_to_three_meetings_in_the_last_six_months(world):
     assert regulars(period=PERIOD, now=NOW) == {world.pk: 1}
     assert insights(period=PERIOD, now=NOW).tracks[0].regulars == 1

@@ -372,7 +372,7 @@ def test_a_digest_goes_while_any_place_is_open_and_is_skipped_once_none_is(clock
 
 def test_a_digest_to_someone_who_is_no_longer_an_organizer_is_skipped(clock):
     _meeting, olu, digest = digest_for_olu(clock)
-    olu.is_superuser = False
+    olu.is_superuser = olu.is_staff = False
     olu.save()
 
     assert send(digest) == "skipped"
