@@ -74,8 +74,9 @@ def test_organizers_and_staff_see_the_figures(client, east, who):
     assert response.context["result"].period.last.isoformat() == "2027-07-01"
     row = re.search(r"<th scope=\"row\">Mar 2027</th>(.*?)</tr>", html, re.S).group(1)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
-    # meetings, attended, yes, show rate, first-timers, came back, coverage, waited, promoted
-    assert cells == ["1", "2", "3", "67%", "2", "0", "0%", "0", "0"]
+    # meetings, attended, yes, show rate, first-timers, came back, regulars, coverage, waited,
+    # promoted
+    assert cells == ["1", "2", "3", "67%", "2", "0", "0", "0%", "0", "0"]
 
 
 def test_the_zone_table_shows_kolkata_at_half_past_and_sydney_at_night(client, east):
