@@ -33,6 +33,7 @@ from ..models import (
     ALL_CALENDAR_KINDS,
     CALENDAR_KINDS,
     REMINDER_PREFERENCES,
+    Attendance,
     Delivery,
     Follow,
     Harvest,
@@ -505,18 +506,21 @@ def _practice_audience(
 
 
 def plan_harvest(*, harvest: Harvest, now: datetime | None = None) -> list[Delivery]:
-    """The harvest, once, to each member who said yes (with a seat, not waiting for one)
-    and asked for harvests. Call in the transaction that first publishes it."""
+    """The harvest, once, to each member who asked for harvests and came to the meeting or
+    said yes to it (with a seat, not waiting for one). Call in the transaction that first
+    publishes it."""
     now = now or timezone.now()
     meeting = harvest.meeting
+    said_yes = Rsvp.objects.filter(
+        meeting=meeting, user=OuterRef("pk"), response=Response.YES, waitlisted_at__isnull=True
+    )
+    came = Attendance.objects.filter(meeting=meeting, user=OuterRef("pk"), present=True)
     readers = User.objects.filter(
+        Exists(said_yes) | Exists(came),
         is_active=True,
         email_enabled=True,
         receive_harvests=True,
-        rsvps__meeting=meeting,
-        rsvps__response=Response.YES,
-        rsvps__waitlisted_at__isnull=True,
-    ).distinct()
+    ).order_by("pk")
     new = [
         _new_delivery(meeting=meeting, user=user, kind=Kind.HARVEST, due_at=now, sequence=0)
         for user in readers

@@ -5,7 +5,14 @@ from django.contrib.auth.models import AnonymousUser
 
 from meetings.models import Meeting
 from members import services
-from members.models import Delivery, Harvest, HarvestDecision, HarvestObjection, Rsvp
+from members.models import (
+    Attendance,
+    Delivery,
+    Harvest,
+    HarvestDecision,
+    HarvestObjection,
+    Rsvp,
+)
 from members.practice import BadInput, NotAllowed, PracticeRefused, harvests, roles
 from members.practice.harvests import Decision, HarvestText, Objection
 
@@ -375,6 +382,19 @@ class TestPublish:
         assert harvest_deliveries() == [("Ada", "pending"), ("Hana", "pending")]
         ada = Delivery.objects.get(kind=Delivery.Kind.HARVEST, user=audience["Ada"])
         assert (ada.meeting, ada.due_at, ada.sequence) == (meeting, AFTER, 0)
+
+    def test_a_member_who_came_without_saying_yes_is_sent_the_harvest_too(self, meeting, audience):
+        hana = harvester_of(meeting)
+        Attendance.objects.create(
+            meeting=meeting, user=audience["Cho"], present=True, source=Attendance.Source.MARKED
+        )
+        Attendance.objects.create(
+            meeting=meeting, user=audience["Dev"], present=False, source=Attendance.Source.MARKED
+        )
+
+        write(hana, meeting, publish=True)
+
+        assert harvest_deliveries() == [("Ada", "pending"), ("Cho", "pending")]
 
     def test_a_member_still_waiting_for_a_seat_is_not_sent_the_harvest(self, meeting):
         Meeting.objects.filter(pk=meeting.pk).update(capacity=1)
