@@ -69,6 +69,9 @@ class EventOptions:
     extra_description: str = ""
     # What the caller read of the roles and agenda already; None: read the meeting's own.
     practice: Practice | None = None
+    # Where this calendar's reader joins, if not at the call address itself (a member's
+    # own join link, which records that they came).
+    join_url: str = ""
 
 
 def uid(meeting: Meeting) -> str:
@@ -100,9 +103,9 @@ def build_event(meeting: Meeting, options: EventOptions | None = None) -> Event:
     event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("summary", f"{meeting.title} ({options.note})" if options.note else meeting.title)
     practice = options.practice if options.practice is not None else practice_of(meeting)
-    event.add("description", _description(meeting, options.extra_description, practice))
+    join_url = meeting.effective_join_url and (options.join_url or meeting.effective_join_url)
+    event.add("description", _description(meeting, options.extra_description, practice, join_url))
     event.add("url", absolute_url(meeting.get_absolute_url()))
-    join_url = meeting.effective_join_url
     if join_url:
         event.add("location", join_url)
     event.add("sequence", meeting.sequence)
@@ -207,7 +210,7 @@ def practice_text(practice: Practice) -> str:
     return "\n\n".join(parts)
 
 
-def _description(meeting: Meeting, extra: str, practice: Practice) -> str:
+def _description(meeting: Meeting, extra: str, practice: Practice, join_url: str) -> str:
     parts = []
     if meeting.description:
         parts.append(meeting.description)
@@ -215,8 +218,8 @@ def _description(meeting: Meeting, extra: str, practice: Practice) -> str:
         parts.append(meeting.series.description)
     if practice:
         parts.append(practice_text(practice))
-    if meeting.effective_join_url and not meeting.is_cancelled:
-        parts.append(f"Join: {meeting.effective_join_url}")
+    if join_url and not meeting.is_cancelled:
+        parts.append(f"Join: {join_url}")
     parts.append(f"Details and your answer: {absolute_url(meeting.get_absolute_url())}")
     if extra:
         parts.append(extra)

@@ -212,6 +212,7 @@ def build_message(
             sequence=sequence,
             answer=answer,
             practice=parts.practice,
+            join_url=values.get("join", ""),
         )
         ics = ical.render(calendar)
         # Django adds the charset itself (utf-8); naming it here would declare it twice.
@@ -347,12 +348,15 @@ def invite_calendar(
     sequence: int,
     answer: Rsvp | None,
     practice: ical.Practice | None = None,
+    join_url: str = "",
 ):
     partstat = PARTSTAT.get(answer.response, "NEEDS-ACTION") if answer else "NEEDS-ACTION"
     if method == "CANCEL":
         partstat = "DECLINED" if answer and answer.response == Response.NO else partstat
     attendee = ical.Attendee(email=user.email, name=user.display_name, partstat=partstat)
-    options = ical.EventOptions(attendee=attendee, cancelled=method == "CANCEL", practice=practice)
+    options = ical.EventOptions(
+        attendee=attendee, cancelled=method == "CANCEL", practice=practice, join_url=join_url
+    )
     calendar = ical.build_calendar(
         meetings=[meeting], name=meeting.title, method=method, default_options=options
     )

@@ -4,10 +4,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import vobject
 from django.core import mail
 
+from meetings import ical
 from meetings import services as meeting_services
 from members import links
 from members.deliveries import plan, render
@@ -301,6 +303,28 @@ def test_the_invite_calendar_is_a_request_from_the_organizer_to_the_member():
         START + timedelta(minutes=90),
     )
     assert (event["SEQUENCE"], event["STATUS"]) == (0, "CONFIRMED")
+
+
+def test_the_invite_calendar_joins_through_the_members_own_link_where_the_feed_has_the_call():
+    user = member()
+    meeting = east()
+
+    message = sent_invite(user, meeting)
+
+    _calendar, event = event_of(message)
+    own = links.join_url(user_id=user.pk, meeting_id=meeting.pk)
+    assert str(event["LOCATION"]) == own
+    assert f"Join: {own}" in str(event["DESCRIPTION"]).split("\n\n")
+    feed_event = ics_event_of(meeting)
+    assert str(feed_event["LOCATION"]) == "https://meet.example.org/copf"
+
+
+def ics_event_of(meeting):
+    calendar = icalendar.Calendar.from_ical(
+        ical.render(ical.build_calendar(meetings=[meeting], name="CoP-F"))
+    )
+    [event] = calendar.walk("VEVENT")
+    return event
 
 
 def test_the_invite_calendar_reads_the_same_in_vobject():
