@@ -83,18 +83,11 @@ def record_join(*, user: User, meeting: Meeting) -> Attendance:
     with transaction.atomic():
         row = _locked_row(meeting=meeting, user=user)
         if row is None:
-            try:
-                with transaction.atomic():
-                    return Attendance.objects.create(
-                        meeting=meeting,
-                        user=user,
-                        present=True,
-                        source=Source.JOIN_LINK,
-                        joined_at=now,
-                    )
-            except IntegrityError:
-                # Two clicks at once: the other one made the row.
-                row = _locked_row(meeting=meeting, user=user)
+            row, created = _create_or_lock(
+                meeting=meeting, user=user, present=True, source=Source.JOIN_LINK, joined_at=now
+            )
+            if created:
+                return row
         row.present = True
         row.joined_at = row.joined_at or now
         if row.source == Source.SELF:
@@ -105,6 +98,16 @@ def record_join(*, user: User, meeting: Meeting) -> Attendance:
 
 def _locked_row(*, meeting: Meeting, user: User) -> Attendance | None:
     return Attendance.objects.select_for_update().filter(meeting=meeting, user=user).first()
+
+
+def _create_or_lock(*, meeting: Meeting, user: User, **fields: object) -> tuple[Attendance, bool]:
+    """The member's row made with `fields` (True), or, when a request at the same moment
+    made it first, that one, locked (False)."""
+    try:
+        with transaction.atomic():
+            return Attendance.objects.create(meeting=meeting, user=user, **fields), True
+    except IntegrityError:
+        return _locked_row(meeting=meeting, user=user), False
 
 
 def mark_attendance(*, by: User, meeting: Meeting, user: User, present: bool) -> Attendance:
@@ -123,17 +126,11 @@ def mark_attendance(*, by: User, meeting: Meeting, user: User, present: bool) ->
             answered = Rsvp.objects.filter(meeting=meeting, user=user, response__in=COMING).exists()
             if not answered:
                 raise BadInput(_("This member did not answer yes or maybe to this meeting."))
-            try:
-                with transaction.atomic():
-                    return Attendance.objects.create(
-                        meeting=meeting,
-                        user=user,
-                        present=present,
-                        source=Source.MARKED,
-                        marked_by=by,
-                    )
-            except IntegrityError:
-                row = _locked_row(meeting=meeting, user=user)
+            row, created = _create_or_lock(
+                meeting=meeting, user=user, present=present, source=Source.MARKED, marked_by=by
+            )
+            if created:
+                return row
         row.present = present
         row.source = Source.MARKED
         row.marked_by = by
@@ -155,19 +152,16 @@ def add_self_attendance(*, user: User, meeting: Meeting) -> Attendance:
         raise PracticeRefused(_("You could say you were there until a week after the meeting."))
     with transaction.atomic():
         row = _locked_row(meeting=meeting, user=user)
-        if row is not None:
-            if not row.present:
-                raise PracticeRefused(
-                    _("You were marked absent; ask the host or an organizer to change it.")
-                )
+        if row is None:
+            row, _created = _create_or_lock(
+                meeting=meeting, user=user, present=True, source=Source.SELF
+            )
             return row
-        try:
-            with transaction.atomic():
-                return Attendance.objects.create(
-                    meeting=meeting, user=user, present=True, source=Source.SELF
-                )
-        except IntegrityError:
-            return Attendance.objects.get(meeting=meeting, user=user)
+        if not row.present:
+            raise PracticeRefused(
+                _("You were marked absent; ask the host or an organizer to change it.")
+            )
+        return row
 
 
 # Selectors
