@@ -10,9 +10,11 @@ failed log-in or a refused sender says the server or our settings are wrong: eve
 would fail the same way, so the caller should stop sending, not give up on messages.
 """
 
+import contextlib
 import enum
 import functools
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -53,14 +55,104 @@ def _send_once(message: EmailMessage) -> None:
     if wire is not None and isinstance(connection, SmtpBackend) and connection.connection:
         # Its bytes were filled in from a message composed once for many (copf.lib.email).
         encoding = message.encoding or settings.DEFAULT_CHARSET
-        connection.connection.sendmail(
+        sendmail = _sendmail_pipelined if _pipelines(connection.connection) else _sendmail
+        sendmail(
+            connection.connection,
             _sender(message.from_email, encoding),
-            [sanitize_address(address, encoding) for address in message.recipients()],
+            [_recipient(address, encoding) for address in message.recipients()],
             wire,
         )
         return
     message.connection = connection
     message.send()
+
+
+def _sendmail(session: smtplib.SMTP, sender: str, recipients: list[str], wire: bytes) -> None:
+    session.sendmail(sender, recipients, wire)
+
+
+def _pipelines(session: smtplib.SMTP) -> bool:
+    session.ehlo_or_helo_if_needed()
+    return bool(session.does_esmtp and session.has_extn("pipelining"))
+
+
+def _sendmail_pipelined(
+    session: smtplib.SMTP, sender: str, recipients: list[str], wire: bytes
+) -> None:
+    """`smtplib.SMTP.sendmail` in two round trips instead of three and one per recipient:
+    MAIL, RCPT and DATA go out together and their replies are read together (RFC 2920),
+    for a server that offers PIPELINING. It raises what `sendmail` raises for the same
+    replies, so `classify` judges both alike."""
+    size = f" SIZE={len(wire)}" if session.has_extn("size") else ""
+    commands = [
+        f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}",
+        *(f"RCPT TO:{smtplib.quoteaddr(to)}" for to in recipients),
+        "DATA",
+    ]
+    session.send("".join(f"{command}\r\n" for command in commands))
+    mail = _reply(session)
+    if mail[0] == 421:
+        raise smtplib.SMTPSenderRefused(*mail, sender)
+    refused = {}
+    for to in recipients:
+        code, reply = _reply(session)
+        if code not in (250, 251):
+            refused[to] = (code, reply)
+        if code == 421:
+            raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = _reply(session)
+    if code == 354 and (mail[0] != 250 or len(refused) == len(recipients)):
+        # A server that takes DATA after refusing the sender or every recipient gets an
+        # empty message, which it must refuse.
+        session.send(b".\r\n")
+        code, reply = _reply(session)
+    elif code == 354:
+        session.send(_data_block(wire))
+        code, reply = _reply(session)
+    if code != 250:
+        _reset(session)
+    if mail[0] != 250:
+        raise smtplib.SMTPSenderRefused(*mail, sender)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reply(session: smtplib.SMTP) -> tuple[int, bytes]:
+    """The next reply; after a 421 the server hangs up, and so do we (as `sendmail`)."""
+    code, reply = session.getreply()
+    if code == 421:
+        session.close()
+    return code, reply
+
+
+def _reset(session: smtplib.SMTP) -> None:
+    if session.sock is None:
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        session.rset()
+
+
+def _data_block(wire: bytes) -> bytes:
+    """The message as DATA sends it: leading dots doubled, ended by a line with one dot."""
+    block = _LEADING_DOT.sub(b"..", wire)
+    if not block.endswith(b"\r\n"):
+        block += b"\r\n"
+    return block + b".\r\n"
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+# A bare ASCII addr-spec: what `sanitize_address` would return unchanged, after parsing it.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+
+
+def _recipient(address: str, encoding: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return sanitize_address(address, encoding)
 
 
 @functools.lru_cache(maxsize=16)

@@ -23,7 +23,7 @@ from ..models import Delivery
 SEND_TASK = "members.send_delivery"
 # A list of up to CHUNK_SIZE delivery ids.
 SEND_CHUNK_TASK = "members.send_deliveries"
-CHUNK_SIZE = 50
+CHUNK_SIZE = 100
 
 
 def enqueue(delivery_ids: Iterable[int]) -> None:

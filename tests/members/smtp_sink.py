@@ -4,7 +4,7 @@ It speaks real SMTP (aiosmtpd in its own thread), so Django's SMTP backend talks
 exactly as to a mail relay. It can be told to refuse the next messages with a reply such
 as "421 ..." (try later) or "550 ..." (never), to refuse one recipient address (550 to
 RCPT TO), or to refuse every log-in (535), to exercise retries, permanent failures and a
-misconfigured server.
+misconfigured server. It offers PIPELINING unless made with `pipelining=False`.
 """
 
 import email
@@ -39,9 +39,10 @@ class Received:
 
 
 class SinkHandler:
-    def __init__(self, *, keep_messages: bool = True) -> None:
+    def __init__(self, *, keep_messages: bool = True, pipelining: bool = True) -> None:
         self.lock = threading.Lock()
         self.keep_messages = keep_messages
+        self.pipelining = pipelining
         self.messages: list[Received] = []
         self.arrivals: list[float] = []
         self.attempts = 0
@@ -54,6 +55,14 @@ class SinkHandler:
         with self.lock:
             self.logins += 1
             return AuthResult(success=not self.refuse_logins, handled=False)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        # aiosmtpd reads each command from a buffered stream, so commands sent together are
+        # answered in order: it can offer PIPELINING (RFC 2920) as Postfix and Exim do.
+        session.host_name = hostname
+        if not self.pipelining:
+            return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         with self.lock:
@@ -85,8 +94,8 @@ class SinkHandler:
 class SmtpSink:
     """Start with `with SmtpSink() as sink:`; `sink.port` is where it listens."""
 
-    def __init__(self, *, keep_messages: bool = True) -> None:
-        self.handler = SinkHandler(keep_messages=keep_messages)
+    def __init__(self, *, keep_messages: bool = True, pipelining: bool = True) -> None:
+        self.handler = SinkHandler(keep_messages=keep_messages, pipelining=pipelining)
         self.port = free_port()
         # Log-in is offered over plain text on loopback, and only checked when a client
         # logs in (EMAIL_HOST_USER set), so tests without a user are unaffected.
