@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from . import insights_views, views
 from .practice import attendance_views, harvest_views, rota
+from .polls import views as polls
 from .practice import views as practice
 
 app_name = "members"
@@ -72,4 +73,11 @@ urlpatterns = [
         harvest_views.SeriesHarvestsFeed(),
         name="series_harvests_feed",
     ),
+    # Polls that find a time together.
+    path("polls/", polls.poll_list, name="polls"),
+    path("polls/new/", polls.poll_new, name="poll_new"),
+    path("polls/<int:pk>/", polls.poll_detail, name="poll"),
+    path("polls/<int:pk>/vote/", polls.poll_vote, name="poll_vote"),
+    path("polls/<int:pk>/close/", polls.poll_close, name="poll_close"),
+    path("polls/<int:pk>/confirm/<str:token>/", polls.poll_confirm, name="poll_confirm"),
 ]

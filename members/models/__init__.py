@@ -1,9 +1,10 @@
 """People (accounts, follows, answers), the mail schedule, and the practice in meetings
-(roles, agenda, harvests), one module each."""
+(roles, agenda, harvests), and polls that find a time together, one module each."""
 
 from .deliveries import (
     ALL_CALENDAR_KINDS,
     CALENDAR_KINDS,
+    POLL_KINDS,
     REMINDER_PREFERENCES,
     Delivery,
     DeliveryKind,
@@ -20,6 +21,7 @@ from .people import (
     UserManager,
     new_feed_token,
 )
+from .polls import MAX_SLOTS, Poll, PollSlot, PollVote, PollVoter
 from .practice import (
     AgendaItem,
     Attendance,
@@ -35,6 +37,8 @@ __all__ = [
     "ALL_CALENDAR_KINDS",
     "CALENDAR_ALERT_CHOICES",
     "CALENDAR_KINDS",
+    "MAX_SLOTS",
+    "POLL_KINDS",
     "REMINDER_PREFERENCES",
     "AgendaItem",
     "Attendance",
@@ -46,6 +50,10 @@ __all__ = [
     "HarvestObjection",
     "HarvestRevision",
     "MailServerStatus",
+    "Poll",
+    "PollSlot",
+    "PollVote",
+    "PollVoter",
     "Role",
     "RoleAssignment",
     "Rsvp",

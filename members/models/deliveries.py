@@ -25,10 +25,25 @@ class DeliveryKind(models.TextChoices):
     DIGEST_DAYS = "digest_days", "Open roles for organizers, two days before"
     ROLE_REMINDER = "role_reminder", "Role reminder with the agenda"
     HARVEST = "harvest", "Harvest"
+    POLL_INVITE = "poll_invite", "Invitation to vote"
+    POLL_REMINDER = "poll_reminder", "Reminder to vote before the deadline"
+    POLL_RESULT = "poll_result", "Poll result"
+    POLL_CONFIRM = "poll_confirm", "Guest's address confirmation"
+
+
+POLL_KINDS = frozenset(
+    {
+        DeliveryKind.POLL_INVITE,
+        DeliveryKind.POLL_REMINDER,
+        DeliveryKind.POLL_RESULT,
+        DeliveryKind.POLL_CONFIRM,
+    }
+)
 
 
 class Delivery(models.Model):
-    """One message to one member about one meeting: the database is the mail schedule.
+    """One message to one member about one meeting, or about a poll to a member or a guest
+    voter: the database is the mail schedule.
 
     A row is planned once (unique per meeting, member, kind and calendar sequence), claimed
     by exactly one worker with a conditional UPDATE, and ends sent, failed or skipped, with
@@ -48,9 +63,26 @@ class Delivery(models.Model):
     # PROTECT: a meeting that is in someone's calendar is cancelled, never deleted, so the
     # members holding it are sent the cancellation.
     meeting = models.ForeignKey(
-        "meetings.Meeting", on_delete=models.PROTECT, related_name="deliveries"
+        "meetings.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
     )
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="deliveries")
+    poll = models.ForeignKey(
+        "members.Poll", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # A guest who voted in a poll: messages about it go to their confirmed address.
+    voter = models.ForeignKey(
+        "members.PollVoter",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     sequence = models.PositiveIntegerField(
         help_text="The iCalendar SEQUENCE this message carries (reminders: the meeting's)."
@@ -78,8 +110,30 @@ class Delivery(models.Model):
     class Meta:
         verbose_name_plural = "deliveries"
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(meeting__isnull=True) ^ models.Q(poll__isnull=True),
+                name="delivery_about_a_meeting_or_a_poll",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) ^ models.Q(voter__isnull=True),
+                name="delivery_to_a_member_or_a_guest",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(voter__isnull=True) | models.Q(poll__isnull=False),
+                name="delivery_to_a_guest_about_a_poll",
+            ),
             models.UniqueConstraint(
                 fields=["meeting", "user", "kind", "sequence"], name="delivery_once"
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "user", "kind"],
+                condition=models.Q(poll__isnull=False, user__isnull=False),
+                name="delivery_poll_member_once",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "voter", "kind"],
+                condition=models.Q(voter__isnull=False),
+                name="delivery_poll_guest_once",
             ),
             # A calendar applies the message with the highest SEQUENCE: two calendar
             # messages to one member about one meeting never share one.
@@ -102,7 +156,9 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.user} about {self.meeting} ({self.state})"
+        to = self.user if self.user_id else self.voter
+        about = self.meeting if self.meeting_id else self.poll
+        return f"{self.get_kind_display()} to {to} about {about} ({self.state})"
 
 
 class MailServerStatus(models.Model):
