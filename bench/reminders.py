@@ -11,6 +11,9 @@ render and send them over SMTP to a sink on loopback. The sweep hands them out i
 For each run it prints the time from due until the sink holds all N, the rate, and how late
 the first and last reminder arrived. Beside it, the ceiling: plain `smtplib` (in a separate
 process) sending the very same messages, as the sink received them, to the same sink.
+The sink offers PIPELINING, as Postfix and Exim do, so the workers send the envelope and
+DATA together (`copf.lib.smtp`); plain `smtplib.sendmail` never pipelines, so the ceiling
+waits for each reply in turn, as a simple client would.
 
 Everything is throwaway and on loopback: a SQLite file under var/bench/ (or, with
 `--database postgres`, a PostgreSQL database `copf_bench`, or the one `--postgres-name`
