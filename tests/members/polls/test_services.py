@@ -379,3 +379,27 @@ def test_a_recurring_slot_is_followed_for_twelve_months():
     # The second Wednesday, from March 2027 to March 2028 (the 8th, within the year).
     assert len(starts) == 13
     assert (starts[0], starts[-1]) == (FIRST, datetime(2028, 3, 8, 14, tzinfo=UTC))
+
+
+def test_voters_in_london_new_york_and_sydney_see_the_same_slots_across_londons_clock_change():
+    saturday, monday = datetime(2027, 3, 27, 13, tzinfo=UTC), datetime(2027, 3, 29, 13, tzinfo=UTC)
+    poll = new_poll(slots=[saturday, monday], deadline=NOW + timedelta(days=20))
+    zones = {"Lon": "Europe/London", "Ny": "America/New_York", "Syd": "Australia/Sydney"}
+    for name, zone in zones.items():
+        services.vote_as_member(
+            poll=poll,
+            user=member(name, timezone=zone),
+            choices={slot(poll, saturday): "yes", slot(poll, monday): "if_need_be"},
+        )
+
+    found = services.poll_results(poll)
+
+    assert [v.name for v in found.voters] == ["Lon", "Ny", "Syd"]
+    assert [[cell.local.strftime("%a %H:%M") for cell in s.cells] for s in found.slots] == [
+        ["Sat 13:00", "Sat 09:00", "Sun 00:00"],
+        ["Mon 14:00", "Mon 09:00", "Tue 00:00"],
+    ]
+    assert [(s.yes, s.if_need_be, s.nights, s.fairness) for s in found.slots] == [
+        (3, 0, 1, 67),
+        (0, 3, 1, 67),
+    ]
