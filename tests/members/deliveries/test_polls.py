@@ -171,3 +171,12 @@ def test_a_chunk_of_poll_and_meeting_mail_sends_each_by_its_own_kind():
         Kind.INVITE,
         Kind.POLL_INVITE,
     ]
+
+
+def test_a_poll_row_names_its_recipient_and_its_poll():
+    poll = make_poll(by=organizer(), audience="link", title="Open to all")
+    bia = guest_votes(poll)
+
+    row = poll_mail(Kind.POLL_CONFIRM, voter=bia)
+
+    assert str(row) == "Guest's address confirmation to Bia about Open to all (pending)"
