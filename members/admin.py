@@ -76,10 +76,19 @@ class UserAdmin(BoundedIdsMixin, BaseUserAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
-    list_display = ("kind", "user", "meeting", "state", "due_at", "attempts", "sent_at", "reason")
+    list_display = (
+        "kind",
+        "recipient",
+        "about",
+        "state",
+        "due_at",
+        "attempts",
+        "sent_at",
+        "reason",
+    )
     list_filter = ("state", "kind")
-    search_fields = ("user__email", "meeting__title", "message_id")
-    list_select_related = ("user", "meeting")
+    search_fields = ("user__email", "voter__email", "meeting__title", "poll__title", "message_id")
+    list_select_related = ("user", "meeting", "poll", "voter")
     date_hierarchy = "due_at"
     actions = ("resend",)
     readonly_fields = [field.name for field in Delivery._meta.fields]
@@ -104,6 +113,19 @@ class DeliveryAdmin(SupportedYearsDateHierarchyMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description="To")
+    def recipient(self, delivery: Delivery) -> str:
+        """The member, or the address of a poll's guest."""
+        if delivery.user_id is not None:
+            return str(delivery.user)
+        return f"{delivery.voter.email} (guest)"
+
+    @admin.display(description="About")
+    def about(self, delivery: Delivery) -> str:
+        if delivery.meeting_id is not None:
+            return str(delivery.meeting)
+        return f"Poll: {delivery.poll}"
 
     @admin.display(description="Failure or skip reason")
     def reason(self, delivery: Delivery) -> str:

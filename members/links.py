@@ -1,6 +1,7 @@
 """Signed links in e-mail: answer a meeting in one click, unsubscribe in one click, take
 an open role (after a confirmation, signed in as the member it was sent to), join the call
-(recording that the member came)."""
+(recording that the member came); a poll's guest's own link to their votes and to confirm
+their address."""
 
 import re
 import zlib
@@ -13,7 +14,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 from meetings.ical import absolute_url
 
-from .models import Rsvp
+from .models import PollVoter, Rsvp
 
 # What `signing.loads` raises for a token it cannot read; only the signature is an
 # attacker's to break, but a payload we never wrote must not be a 500 either.
@@ -31,6 +32,9 @@ JOIN_SALT = "copf.members.join-link"
 # A join link works only while its meeting's call is open; the age limit only keeps a
 # leaked link from being a key for ever.
 JOIN_LINK_LIFETIME = timedelta(days=120)
+# A guest's token names their poll, their row and their address; it is made here, below
+# both the polls and the mail about them, and read in `polls.services.guest_from_token`.
+GUEST_SALT = "copf.poll-guest"
 TOKEN_SLOT = "copf-token-slot"  # noqa: S105 - where a token goes, no secret
 
 
@@ -127,6 +131,24 @@ def read_unsubscribe_token(token: str) -> int | None:
     except UNREADABLE:
         return None
     return user_id if is_id(user_id) else None
+
+
+def guest_token(voter: PollVoter) -> str:
+    return signing.dumps([voter.poll_id, voter.pk, voter.email.lower()], salt=GUEST_SALT)
+
+
+def poll_guest_url(voter: PollVoter) -> str:
+    """The guest's own link to the poll, to see it and change their votes."""
+    path = reverse("members:poll", kwargs={"pk": voter.poll_id})
+    # A signed token is letters, digits, "-", "_" and ":", all as they are in a query.
+    return absolute_url(f"{path}?guest={guest_token(voter)}")
+
+
+def poll_confirm_url(voter: PollVoter) -> str:
+    """The link that confirms the guest's address, so their votes count."""
+    return absolute_url(
+        reverse("members:poll_confirm", kwargs={"pk": voter.poll_id, "token": guest_token(voter)})
+    )
 
 
 def _link(name: str, token: str) -> str:

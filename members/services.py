@@ -19,6 +19,7 @@ from .models import (
     Delivery,
     Follow,
     HarvestRevision,
+    PollVoter,
     RoleAssignment,
     Rsvp,
     User,
@@ -212,9 +213,10 @@ def promote_freed_seats(*, now: datetime | None = None) -> list[Rsvp]:
 
 
 def delete_account(*, user: User) -> None:
-    """Delete the member with their answers, roles and agenda proposals, handing their
-    seats to the waitlist. Harvest text they wrote stays, by "a former member"; their
-    attendance stays without them (the counts do not change)."""
+    """Delete the member with their answers, roles, agenda proposals, poll votes and mail,
+    handing their seats to the waitlist. Harvest text they wrote stays, by "a former
+    member"; their attendance stays without them (the counts do not change), and so do the
+    polls they made."""
     with transaction.atomic():
         # Their answers leave the counts; the version's lock comes first (see `bump`).
         ScheduleVersion.objects.bump()
@@ -312,6 +314,21 @@ def export_data(*, user: User) -> dict[str, object]:
             for row in Attendance.objects.filter(user=user)
             .select_related("meeting")
             .order_by("meeting__starts_at", "pk")
+        ],
+        "poll_votes": [
+            {
+                "poll_id": voter.poll_id,
+                "poll": voter.poll.title,
+                "since": voter.created_at.isoformat(),
+                "votes": [
+                    {"slot": vote.slot.starts_at.isoformat(), "choice": vote.choice}
+                    for vote in sorted(voter.votes.all(), key=lambda vote: vote.slot.starts_at)
+                ],
+            }
+            for voter in PollVoter.objects.filter(user=user)
+            .select_related("poll")
+            .prefetch_related("votes__slot")
+            .order_by("created_at", "pk")
         ],
         "held_answer": (
             {"meeting_id": user.pending_meeting_id, "response": user.pending_response}

@@ -10,6 +10,9 @@
     render.py   the e-mail in the member's zone, with its iCalendar REQUEST or CANCEL, or
                 the member's own links to take an open role
     outage.py   pause sending while the mail server itself refuses us
+    polls.py    mail about polls: plan the invitation, reminder, result and a guest's
+                confirmation, and say whether one still stands when its turn comes
+    poll_render.py  that mail, in the member's or the guest's zone, through the same send
 
 `members/tasks.py` is the thin Celery face of `send.deliver_chunk`, `send.deliver` and
 `sweep.send_due`.

@@ -2,8 +2,8 @@
 invitation to vote, one reminder before the deadline to those who have not voted, the
 result, and a guest's address confirmation.
 
-Planning is here; whether a message still stands when its turn comes, and what it says,
-is in `send` and `render` beside the other kinds.
+Planning is here, and whether a message still stands when its turn comes (`skip_reason`,
+which `send` asks for these kinds); what it says is in `poll_render`.
 """
 
 from collections.abc import Iterable
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, QuerySet
 
-from ..models import Delivery, Follow, Poll, PollVoter, User
+from ..models import Delivery, Follow, Poll, PollVote, PollVoter, User
 from . import queue
 
 Kind = Delivery.Kind
@@ -104,3 +104,33 @@ def _insert_and_send(rows: list[Delivery]) -> None:
     if rows:
         Delivery.objects.bulk_create(rows, batch_size=1000)
         queue.enqueue_on_commit(row.pk for row in rows)
+
+
+def skip_reason(delivery: Delivery, *, now: datetime) -> str:
+    """Why this message about a poll should no longer go out, or "" if it should.
+
+    The result always goes (to a member who still gets e-mail); the others only while the
+    poll is open: an invitation or reminder before the deadline, and a reminder only to a
+    member who has not voted; a guest's confirmation until they confirm."""
+    poll = delivery.poll
+    if delivery.user_id is not None:
+        user = delivery.user
+        if not user.is_active or not user.email_enabled:
+            return "The member turned e-mail off."
+    if delivery.kind == Kind.POLL_RESULT:
+        return ""
+    if poll.is_closed:
+        return "The poll was closed before this could be sent."
+    if delivery.kind == Kind.POLL_CONFIRM:
+        if delivery.voter.confirmed_at is not None:
+            return "The guest has confirmed their address already."
+        return ""
+    if poll.deadline <= now:
+        return "The poll's deadline passed before this could be sent."
+    if delivery.kind == Kind.POLL_REMINDER and has_voted(poll, user_id=delivery.user_id):
+        return "The member has voted already."
+    return ""
+
+
+def has_voted(poll: Poll, *, user_id: int | None) -> bool:
+    return PollVote.objects.filter(poll=poll, voter__user_id=user_id).exists()

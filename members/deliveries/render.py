@@ -201,7 +201,10 @@ def build_message(
     }
     values = member_values(user, meeting=meeting, kind=delivery.kind, parts=parts)
     shared = _shared_message(delivery, zone=zone, now=now, answer=answer, parts=parts)
-    headers = {**_headers(unsubscribe_url=values["unsubscribe"]), "Message-ID": delivery.message_id}
+    headers = {
+        **mail_headers(unsubscribe_url=values["unsubscribe"]),
+        "Message-ID": delivery.message_id,
+    }
     message = compose_email(fill_parts(shared.parts, values), to=user.email, headers=headers)
     method = _calendar_method(delivery.kind)
     if method:
@@ -224,7 +227,7 @@ def build_message(
     return message, snapshot
 
 
-def _headers(*, unsubscribe_url: str) -> dict[str, str]:
+def mail_headers(*, unsubscribe_url: str) -> dict[str, str]:
     return {
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -320,7 +323,9 @@ def _shared_message(
         rendered = replace(rendered, text=tidy_text(rendered.text))
         wire = None
         if not _calendar_method(delivery.kind):
-            wire = WireTemplate.of(rendered, headers=_headers(unsubscribe_url=blank("unsubscribe")))
+            wire = WireTemplate.of(
+                rendered, headers=mail_headers(unsubscribe_url=blank("unsubscribe"))
+            )
         shared = parts.rendered[variant] = SharedMessage(parts=rendered, wire=wire)
     return shared
 

@@ -32,6 +32,7 @@ from meetings.services import lock_meeting
 from ..models import (
     ALL_CALENDAR_KINDS,
     CALENDAR_KINDS,
+    POLL_KINDS,
     REMINDER_PREFERENCES,
     Delivery,
     Follow,
@@ -40,7 +41,8 @@ from ..models import (
 )
 from ..practice.access import is_organizer
 from ..practice.places import meeting_places
-from . import outage, render
+from . import outage, poll_render, render
+from . import polls as poll_mail
 from .plan import (
     DIGEST_OFFSETS,
     PRACTICE_OFFSETS,
@@ -232,9 +234,12 @@ def _deliver_claimed(
         if reason:
             _finish(delivery, state=State.SKIPPED, error=reason)
             return State.SKIPPED
-        message, snapshot = render.build_message(
-            delivery, now=now, answer=answer, parts=parts.of(delivery.meeting)
-        )
+        if delivery.kind in POLL_KINDS:
+            message, snapshot = poll_render.build_message(delivery, now=now)
+        else:
+            message, snapshot = render.build_message(
+                delivery, now=now, answer=answer, parts=parts.of(delivery.meeting)
+            )
         smtp.send(message)
     except Exception as error:
         return _after_failure(delivery, error, now=now)
@@ -266,17 +271,30 @@ def claim_chunk(
     if not won:
         return []
     deliveries = list(
-        Delivery.objects.select_related("meeting", "meeting__series", "user")
+        Delivery.objects.select_related(
+            "meeting",
+            "meeting__series",
+            "user",
+            "poll",
+            "poll__chosen_slot",
+            "poll__meeting",
+            "poll__new_series",
+            "voter",
+        )
         .filter(pk__in=won)
         .order_by("due_at", "pk")
     )
-    answers = {
-        (answer.meeting_id, answer.user_id): answer
-        for answer in Rsvp.objects.filter(
-            meeting_id__in={delivery.meeting_id for delivery in deliveries},
-            user_id__in={delivery.user_id for delivery in deliveries},
-        )
-    }
+    # Answers are to meetings: a poll's rows have none.
+    about_meetings = [delivery for delivery in deliveries if delivery.meeting_id is not None]
+    answers = {}
+    if about_meetings:
+        answers = {
+            (answer.meeting_id, answer.user_id): answer
+            for answer in Rsvp.objects.filter(
+                meeting_id__in={delivery.meeting_id for delivery in about_meetings},
+                user_id__in={delivery.user_id for delivery in about_meetings},
+            )
+        }
     return [
         (delivery, answers.get((delivery.meeting_id, delivery.user_id))) for delivery in deliveries
     ]
@@ -484,7 +502,10 @@ def skip_reason(
 ) -> str:
     """Why this message should no longer go out, or "" if it should (for a reminder that
     must wait for the member's invitation: WAITING_FOR_INVITATION). A reminder's
-    `invitations`, if its chunk loaded them (`invitations_of`), save a query."""
+    `invitations`, if its chunk loaded them (`invitations_of`), save a query. Messages
+    about a poll are checked by `polls.skip_reason`."""
+    if delivery.kind in POLL_KINDS:
+        return poll_mail.skip_reason(delivery, now=now)
     reason = _stale_reason(delivery, now=now, answer=answer, invitations=invitations)
     if reason or delivery.kind not in ALL_CALENDAR_KINDS:
         return reason

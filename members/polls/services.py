@@ -22,6 +22,8 @@ from meetings.services import materialize_series, schedule_extra_meeting
 
 from .. import services as member_services
 from ..deliveries import polls as poll_mail
+from ..links import GUEST_SALT
+from ..links import guest_token as guest_token  # the views make guests' links with it
 from ..models import Follow, Poll, PollSlot, PollVote, PollVoter, User
 from ..practice import BadInput, NotAllowed, PracticeRefused, validated
 from ..practice.access import is_member, is_organizer
@@ -29,7 +31,6 @@ from . import fairness
 from .slots import check_slots
 
 Choice = PollVote.Choice
-GUEST_SALT = "copf.poll-guest"
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -185,10 +186,6 @@ def vote_with_token(
         poll = _open_poll(poll, now=now)
         _record(poll, voter, choices)
     return voter
-
-
-def guest_token(voter: PollVoter) -> str:
-    return signing.dumps([voter.poll_id, voter.pk, voter.email.lower()], salt=GUEST_SALT)
 
 
 def guest_from_token(poll: Poll, token: str) -> PollVoter:

@@ -17,7 +17,10 @@ from tests.members.deliveries.support import (
     NOW,
     answer,
     east,
+    guest_votes,
+    make_poll,
     member,
+    organizer,
     send,
     the,
 )
@@ -205,6 +208,27 @@ def test_the_delivery_list_shows_state_and_reason(client, staff, smtp_fails):
     assert response.status_code == 200
     assert '<td class="field-state">Failed</td>' in html
     assert f'<td class="field-reason">{REFUSED}</td>' in html
+
+
+def test_the_delivery_list_and_a_rows_page_show_poll_mail_to_members_and_guests(client, staff):
+    olu = organizer()
+    poll = make_poll(by=olu, audience="link", title="Open to all")
+    guest_votes(poll, name="Bia")
+    make_poll(by=olu, title="CoP-F South")
+    client.force_login(staff)
+
+    listing = client.get(reverse(DELIVERY_LIST_URL))
+    guest_row = Delivery.objects.get(kind=Delivery.Kind.POLL_CONFIRM)
+    page = client.get(reverse("admin:members_delivery_change", args=[guest_row.pk]))
+    found = client.get(reverse(DELIVERY_LIST_URL), {"q": "bia@guest"})
+
+    html = listing.content.decode()
+    assert (listing.status_code, page.status_code, found.status_code) == (200, 200, 200)
+    assert '<td class="field-recipient">bia@guest.example.net (guest)</td>' in html
+    assert '<td class="field-about">Poll: Open to all</td>' in html
+    assert f'<td class="field-recipient">{olu}</td>' in html
+    assert '<td class="field-about">Poll: CoP-F South</td>' in html
+    assert list(found.context["cl"].result_list) == [guest_row]
 
 
 def test_the_resend_action_puts_a_failed_row_back_and_enqueues_it(

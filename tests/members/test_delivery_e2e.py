@@ -51,10 +51,12 @@ from copf.celery import app as project_app
 from copf.lib import broker
 from meetings import services as meeting_services
 from meetings.models import Meeting
+from meetings.permissions import ensure_organizers_group
 from members import links
 from members.deliveries import plan, send, sweep
 from members.deliveries import queue as delivery_queue
-from members.models import Delivery, Follow, Rsvp, User
+from members.models import Delivery, Follow, Poll, Rsvp, User
+from members.polls.services import PollDraft, create_poll
 from members.tasks import send_delivery, send_due_reminders
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.services import require
@@ -763,6 +765,50 @@ def test_a_meeting_the_rule_no_longer_makes_reaches_its_follower_as_a_cancel(sin
     dropped.refresh_from_db()
     first.refresh_from_db()
     assert (dropped.status, first.status) == (Meeting.Status.CANCELLED, Meeting.Status.SCHEDULED)
+
+
+# --- polls ---------------------------------------------------------------------------
+
+
+def test_creating_a_poll_delivers_one_invitation_to_each_invited_member(sink, worker):
+    maker = verified_member(display_name="Olu")
+    maker.groups.add(ensure_organizers_group())
+    asha = verified_member(display_name="Asha", timezone="Asia/Kolkata")
+    UserFactory(display_name="Unconfirmed")  # no confirmed address: not asked
+    soon = timezone.now().replace(second=0, microsecond=0) + timedelta(days=3)
+    draft = PollDraft(
+        title="CoP-F South",
+        description="",
+        length=timedelta(minutes=90),
+        kind=Poll.Kind.ONE_OFF,
+        frequency="",
+        audience=Poll.Audience.MEMBERS,
+        series=None,
+        zone=ZoneInfo("UTC"),
+        join_url="",
+        deadline=soon - timedelta(days=1),
+        slots=[soon, soon + timedelta(hours=6)],
+    )
+
+    poll = create_poll(by=maker, draft=draft)
+
+    invitations = Delivery.objects.filter(poll=poll, kind=Kind.POLL_INVITE)
+    wait_until(
+        lambda: sink.count == 2 and {state_of(row) for row in invitations} == {State.SENT},
+        what="an invitation to each confirmed member",
+    )
+    time.sleep(0.5)  # nothing else arrives: each went once
+    received = {message.rcpt_tos[0]: message.parse() for message in sink.messages}
+    assert sorted(received) == sorted([maker.email, asha.email])
+    assert {str(message["Message-ID"]) for message in received.values()} == set(
+        invitations.values_list("message_id", flat=True)
+    )
+    text = received[asha.email].get_body(("plain",)).get_content()
+    assert f"{django_settings.SITE_URL}/polls/{poll.pk}/" in text.splitlines()
+    # The reminders wait in the database for their time, not in Redis.
+    assert set(
+        Delivery.objects.filter(poll=poll, kind=Kind.POLL_REMINDER).values_list("state", flat=True)
+    ) == {State.PENDING}
 
 
 # --- issue 11: a worker killed in the middle of a chunk -------------------------------

@@ -12,11 +12,15 @@ from members.models import (
     Follow,
     Harvest,
     HarvestRevision,
+    PollVote,
+    PollVoter,
     RoleAssignment,
     Rsvp,
 )
+from members.polls import services as poll_services
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.locks import takes_the_version_lock_first
+from tests.members.deliveries.support import NOW, make_poll, organizer, slot_ids
 
 # Before the factory meeting (2027-01-11 14:00 UTC), so answers are open.
 ANSWERED = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -393,6 +397,20 @@ class TestDeleteAccount:
         assert waiting_line(meeting) == [second.pk]
         assert position_of(second, meeting) == 1
 
+    def test_deletes_the_members_poll_votes_and_poll_mail_and_keeps_their_polls(self, clock):
+        maker, voter = organizer("Olu"), organizer("Asha")
+        poll = make_poll(by=maker)
+        poll_services.vote_as_member(poll=poll, user=voter, choices={slot_ids(poll)[0]: "yes"})
+        poll_services.vote_as_member(poll=poll, user=maker, choices={slot_ids(poll)[1]: "no"})
+
+        services.delete_account(user=maker)
+
+        poll.refresh_from_db()
+        assert poll.created_by is None
+        assert list(PollVoter.objects.values_list("user", flat=True)) == [voter.pk]
+        assert list(PollVote.objects.values_list("voter__user", flat=True)) == [voter.pk]
+        assert set(Delivery.objects.values_list("user", flat=True)) == {voter.pk}
+
 
 @pytest.mark.django_db
 class TestFollows:
@@ -511,6 +529,7 @@ class TestExportData:
             "agenda_proposals": [],
             "harvest_edits": [],
             "attendance": [],
+            "poll_votes": [],
             "held_answer": None,
         }
 
@@ -542,6 +561,7 @@ class TestExportData:
             "agenda_proposals": [],
             "harvest_edits": [],
             "attendance": [],
+            "poll_votes": [],
             "held_answer": None,
         }
 
@@ -590,6 +610,29 @@ class TestExportData:
                 }
             ],
         )
+
+    def test_the_members_poll_votes_are_exported(self, clock):
+        user = organizer("Asha")
+        poll = make_poll(by=user)
+        first, second, third = slot_ids(poll)
+        poll_services.vote_as_member(
+            poll=poll, user=user, choices={third: "if_need_be", first: "yes", second: "no"}
+        )
+
+        data = services.export_data(user=user)
+
+        assert data["poll_votes"] == [
+            {
+                "poll_id": poll.pk,
+                "poll": "CoP-F South",
+                "since": NOW.isoformat(),
+                "votes": [
+                    {"slot": "2027-01-12T14:00:00+00:00", "choice": "yes"},
+                    {"slot": "2027-01-12T20:00:00+00:00", "choice": "no"},
+                    {"slot": "2027-01-13T01:00:00+00:00", "choice": "if_need_be"},
+                ],
+            }
+        ]
 
     def test_an_answer_held_until_the_address_is_confirmed_is_exported(self):
         user, meeting = UserFactory(), MeetingFactory()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import icalendar
 from allauth.account.models import EmailAddress
@@ -17,10 +18,13 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
 from meetings.models import Meeting, Series
+from meetings.permissions import ensure_organizers_group
 from members import links, services
 from members.deliveries import plan, sweep
 from members.deliveries import send as sender
-from members.models import Delivery, Follow, Rsvp, User
+from members.models import Delivery, Follow, Poll, PollVote, PollVoter, Rsvp, User
+from members.polls import services as poll_services
+from members.polls.services import PollDraft, create_poll
 from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
 from tests.services import require
@@ -297,3 +301,64 @@ def mail_viewer() -> Iterator[Callable[..., object]]:
             yield open_html
         finally:
             browser.close()
+
+
+# --- polls -----------------------------------------------------------------------------
+
+# Three candidate times a week after NOW, 90 minutes each, and a deadline before them. In
+# Asia/Kolkata (+05:30) the first is in the evening, the second at night, the third early
+# in the morning; in America/Sao_Paulo (-03:00) the third is late in the evening.
+POLL_SLOTS = [
+    datetime(2027, 1, 12, 14, 0, tzinfo=UTC),
+    datetime(2027, 1, 12, 20, 0, tzinfo=UTC),
+    datetime(2027, 1, 13, 1, 0, tzinfo=UTC),
+]
+POLL_DEADLINE = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def organizer(name: str = "Olu", zone: str = "UTC") -> User:
+    """A member of the Organizers group, with a confirmed address."""
+    user = confirmed(member(name, zone))
+    user.groups.add(ensure_organizers_group())
+    return user
+
+
+def make_poll(*, by: User | None = None, audience: str = Poll.Audience.MEMBERS, **fields) -> Poll:
+    """A one-off poll made now by an organizer over POLL_SLOTS, as the form hands it over."""
+    draft = PollDraft(
+        **{
+            "title": "CoP-F South",
+            "description": "A new slot for the southern hemisphere.",
+            "length": timedelta(minutes=90),
+            "kind": Poll.Kind.ONE_OFF,
+            "frequency": "",
+            "audience": audience,
+            "series": None,
+            "zone": ZoneInfo("UTC"),
+            "join_url": "https://call.example.org/south",
+            "deadline": POLL_DEADLINE,
+            "slots": POLL_SLOTS,
+            **fields,
+        }
+    )
+    return create_poll(by=by or organizer(), draft=draft)
+
+
+def slot_ids(poll: Poll) -> list[int]:
+    return list(poll.slots.order_by("starts_at").values_list("pk", flat=True))
+
+
+def guest_votes(poll: Poll, *, name: str = "Bia", zone: str = "America/Sao_Paulo") -> PollVoter:
+    """A guest's votes (yes to every slot), kept until they confirm their address."""
+    choices = dict.fromkeys(slot_ids(poll), PollVote.Choice.YES)
+    return poll_services.vote_as_guest(
+        poll=poll,
+        name=name,
+        email=f"{name.lower()}@guest.example.net",
+        zone_name=zone,
+        choices=choices,
+    ).voter
+
+
+def poll_mail(kind: str, **filters) -> Delivery:
+    return Delivery.objects.get(kind=kind, **filters)
