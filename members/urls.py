@@ -1,8 +1,8 @@
 from django.urls import path, re_path
 
 from . import insights_views, views
-from .practice import attendance_views, harvest_views, rota
 from .polls import views as polls
+from .practice import attendance_views, harvest_views, rota
 from .practice import views as practice
 
 app_name = "members"

@@ -6,7 +6,7 @@ to show (`..practice.PracticeRefused` and its kinds), changing nothing.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core import signing
@@ -150,7 +150,9 @@ def vote_as_guest(
     if poll.audience != Poll.Audience.LINK:
         raise NotAllowed(_("Only members can vote in this poll. Please log in."))
     zone = parse_timezone(zone_name) if zone_name else None
-    voter = PollVoter(poll=poll, name=name, email=email.strip(), timezone=(zone or UTC).key)
+    voter = PollVoter(
+        poll=poll, name=name, email=email.strip(), timezone=zone.key if zone else "UTC"
+    )
     validated(voter, exclude=("poll", "user"))
     if not voter.name.strip():
         raise BadInput(_("Please give your name, so others know whose votes these are."))
