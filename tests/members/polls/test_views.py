@@ -656,3 +656,13 @@ def test_the_list_takes_the_same_queries_for_one_poll_or_many(
         response = client.get("/polls/")
 
     assert response.content.decode().count("<tr>") == polls + 1
+
+
+def test_the_navigation_offers_polls_to_organizers_only(client):
+    client.force_login(member("Asha"))
+    members_page = client.get("/polls/new/", follow=True).content.decode()
+    client.force_login(organizer())
+    organizers_page = client.get("/polls/new/").content.decode()
+
+    assert '<a href="/polls/"' not in members_page
+    assert '<a href="/polls/">Polls</a>' in organizers_page
