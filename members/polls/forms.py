@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext as _now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from copf.lib.timezones import MAX_NAME_LENGTH, TimezoneSelect, parse_timezone
 from meetings.models import Series
@@ -142,7 +143,7 @@ class PollForm(forms.Form):
         empty_value=None,
         choices=[("", "—")]
         + [
-            (step, _("%(hours)s hours") % {"hours": step} if step > 1 else _("hour"))
+            (step, ngettext_lazy("%(hours)s hour", "%(hours)s hours", "hours") % {"hours": step})
             for step in slot_rules.CLOCK_STEPS
         ],
     )
