@@ -24,7 +24,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from meetings.models import Meeting, Series
-from members.models import Delivery, Follow, Rsvp, User
+from members.models import Delivery, Follow, Poll, PollVote, PollVoter, Rsvp, User
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = "application/x-www-form-urlencoded"
@@ -32,7 +32,10 @@ FORM = "application/x-www-form-urlencoded"
 ORIGIN = "http://testserver"
 TOKEN_FIELD = "csrfmiddlewaretoken"
 TOKEN_IN_PAGE = re.compile(rf'name="{TOKEN_FIELD}" value="([^"]+)"')
-WATCHED_MODELS = (User, EmailAddress, Group, Series, Meeting, Rsvp, Follow, Delivery)
+WATCHED_MODELS = (
+    *(User, EmailAddress, Group, Series, Meeting, Rsvp, Follow, Delivery),
+    *(Poll, PollVoter, PollVote),
+)
 
 Pairs = Sequence[tuple[str, str | bytes]]
 

@@ -19,12 +19,17 @@ from ..practice import BadInput
 CLOCK_STEPS = (1, 2, 3, 4, 6, 8, 12)
 # Slots this close together would be the same meeting for everyone.
 MIN_GAP = timedelta(minutes=15)
+# How far ahead a slot may be: a recurring slot is then shown for a year after it.
+MAX_AHEAD = timedelta(days=2 * 366)
 
 
 def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     """`at` on `day` in `zone`, as a UTC instant; BadInput if the zone skips that time."""
     local = datetime.combine(day, at).replace(tzinfo=zone)
-    instant = local.astimezone(UTC)
+    try:
+        instant = local.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of Greenwich, 9999-12-31 west of it
+        raise _off_the_calendar(day) from None
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise BadInput(
             _(
@@ -34,6 +39,10 @@ def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
             % {"time": at.strftime("%H:%M"), "day": day.isoformat(), "zone": zone.key}
         )
     return instant
+
+
+def _off_the_calendar(day: date) -> BadInput:
+    return BadInput(_("%(day)s is too far away to meet on.") % {"day": day.isoformat()})
 
 
 def on_each_day(days: Iterable[date], at: time, zone: ZoneInfo) -> list[datetime]:
@@ -51,8 +60,11 @@ def around_the_clock(day: date, every_hours: int, zone: ZoneInfo) -> list[dateti
             % {"steps": ", ".join(str(step) for step in CLOCK_STEPS)}
         )
     start = local_to_utc(day, time(0), zone)
-    end = datetime.combine(day + timedelta(days=1), time(0)).replace(tzinfo=zone)
-    end = end.astimezone(UTC)
+    try:
+        end = datetime.combine(day + timedelta(days=1), time(0)).replace(tzinfo=zone)
+        end = end.astimezone(UTC)
+    except OverflowError:
+        raise _off_the_calendar(day) from None
     step = timedelta(hours=every_hours)
     count = int((end - start) / step) + (1 if (end - start) % step else 0)
     return [start + step * n for n in range(count)]
@@ -79,7 +91,8 @@ def parse_lines(text: str, zone: ZoneInfo) -> list[datetime]:
 
 def check_slots(slots: list[datetime], *, deadline: datetime, now: datetime) -> list[datetime]:
     """The slots in order, or BadInput saying what is wrong with them: none, more than
-    MAX_SLOTS, one in the past, two the same (or within MIN_GAP), or a deadline that is
+    MAX_SLOTS, one in the past or more than MAX_AHEAD away, two the same (or within
+    MIN_GAP), or a deadline that is
     past or comes after the first slot."""
     if not slots:
         raise BadInput(_("Add at least one slot."))
@@ -106,6 +119,11 @@ def check_slots(slots: list[datetime], *, deadline: datetime, now: datetime) -> 
                     "second": later.strftime("%H:%M"),
                 }
             )
+    if ordered[-1] - now > MAX_AHEAD:
+        raise BadInput(
+            _("The slot at %(slot)s UTC is more than two years away.")
+            % {"slot": ordered[-1].strftime("%Y-%m-%d %H:%M")}
+        )
     if deadline <= now:
         raise BadInput(_("The deadline is in the past."))
     if deadline > ordered[0]:

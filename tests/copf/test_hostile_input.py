@@ -23,7 +23,8 @@ import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.account.forms import default_token_generator
@@ -42,7 +43,8 @@ from hypothesis import strategies as st
 
 from meetings.models import Meeting, Series
 from members import links
-from members.models import AgendaItem, Delivery, HarvestRevision, Role, User
+from members.models import AgendaItem, Delivery, HarvestRevision, Poll, Role, User
+from members.polls import services as polls
 from members.practice import harvests
 from members.practice.roles import give_default_roles
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
@@ -306,6 +308,37 @@ HARVEST_FORM = Form(
     }
 )
 
+POLL_FORM = Form(
+    {
+        "title": ("A third track", TEXT),
+        "description": ("For the Pacific.", TEXT),
+        "length": ("90", NUMBER),
+        "kind": ("recurring", CHOICE),
+        "frequency": ("weekly", CHOICE),
+        "audience": ("followers", CHOICE),
+        "series": ("{series_id}", PK),
+        "join_url": ("https://meet.example.org/third", URL),
+        "timezone": ("Pacific/Auckland", ZONE),
+        "deadline": ("{poll_deadline}", DATE),
+        "slots": ("{week_ahead}", DATE),
+        "each_time": ("20:00", TIME),
+        "each_days": ("{week_ahead_date}", DATE),
+        "clock_day": ("{week_ahead_date}", DATE),
+        "clock_every": ("6", CHOICE),
+    }
+)
+# A guest's first vote in a poll for anyone with the link; the field names a slot.
+GUEST_VOTE_FORM = Form(
+    {
+        "key": ("{poll_key}", TEXT),
+        "name": ("Lea", TEXT),
+        "email": ("lea@example.net", EMAIL),
+        "timezone": ("Europe/Paris", ZONE),
+        "slot-{link_poll_slot}": ("yes", CHOICE),
+        "guest": ("", TEXT),
+    }
+)
+
 ENDPOINTS: dict[str, Endpoint] = {
     # It asks the broker and the workers for half a second, and reads no query.
     "healthz": Endpoint("/healthz", queries=False),
@@ -498,6 +531,17 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         ),
     ),
+    # Polls: staff are organizers; a visitor votes as a guest in a poll for anyone with the link.
+    "members:polls": Endpoint("/polls/", ("visitor", "verified", "staff")),
+    "members:poll_new": Endpoint("/polls/new/", ("visitor", "verified", "staff"), (POLL_FORM,)),
+    "members:poll": Endpoint("/polls/{link_poll}/", ("verified", "visitor")),
+    "members:poll_vote": Endpoint(
+        "/polls/{link_poll}/vote/", ("verified", "visitor"), forms=(GUEST_VOTE_FORM,)
+    ),
+    "members:poll_close": Endpoint(
+        "/polls/{poll}/close/", ("verified", "staff"), forms=(Form({"slot": ("{poll_slot}", PK)}),)
+    ),
+    "members:poll_confirm": Endpoint("/polls/{link_poll}/confirm/{guest_token}/"),
     # practice
     "members:rota": Endpoint("/series/{series}/rota/", ("visitor", "verified", "staff")),
     "members:rota_take": Endpoint(
@@ -619,7 +663,48 @@ class World:
             "confirm_key": EmailConfirmationHMAC(address).key,
             "uidb36": user_pk_to_url_str(self.verified),
             "reset_key": default_token_generator.make_token(self.verified),
+            **poll_ids(now),
         }
+
+
+def poll_ids(now) -> dict[str, object]:
+    members_poll = Poll.objects.get(audience=Poll.Audience.MEMBERS)
+    link_poll = Poll.objects.get(audience=Poll.Audience.LINK)
+    return {
+        "poll": members_poll.pk,
+        "poll_slot": members_poll.slots.first().pk,
+        "link_poll": link_poll.pk,
+        "link_poll_slot": link_poll.slots.first().pk,
+        "poll_key": link_poll.key,
+        "guest_token": polls.guest_token(link_poll.voters.get()),
+        "poll_deadline": f"{now + timedelta(days=3):%Y-%m-%dT%H:%M}",
+    }
+
+
+def make_polls(by: User, starts: datetime) -> None:
+    """A poll of the members and one for anyone with the link, in which a guest voted."""
+    for audience in (Poll.Audience.MEMBERS, Poll.Audience.LINK):
+        draft = polls.PollDraft(
+            title="A third track",
+            description="",
+            length=timedelta(minutes=90),
+            kind=Poll.Kind.ONE_OFF,
+            frequency="",
+            audience=audience,
+            series=None,
+            zone=ZoneInfo("UTC"),
+            join_url="",
+            deadline=starts - timedelta(days=1),
+            slots=[starts, starts + timedelta(days=1)],
+        )
+        poll = polls.create_poll(by=by, draft=draft)
+    polls.vote_as_guest(
+        poll=poll,
+        name="Lea",
+        email="lea@example.org",
+        zone_name="Europe/Paris",
+        choices={poll.slots.first().pk: "yes"},
+    )
 
 
 def rsvp_token(payload: object) -> str:
@@ -714,6 +799,7 @@ def world(db) -> World:
         publish=True,
     )
     item = AgendaItem.objects.create(meeting=meeting, proposer=verified, title="Rounds", minutes=20)
+    make_polls(staff, starts)
     return World(series, meeting, member, verified, staff, group, delivery, past_meeting, item)
 
 
@@ -732,7 +818,7 @@ def filled(text: str, ids: dict[str, object]) -> str:
 
 
 def valid_pairs(form: Form, ids: dict[str, object]) -> list[tuple[str, str | bytes]]:
-    fields = [(name, filled(value, ids)) for name, (value, _) in form.fields.items()]
+    fields = [(filled(name, ids), filled(value, ids)) for name, (value, _) in form.fields.items()]
     return [*fields, *form.extra]
 
 
@@ -747,7 +833,7 @@ def latin_square(form: Form, ids: dict[str, object]):
     rounds = max(len(kind.values) for _, kind in form.fields.values())
     for step in range(rounds):
         pairs = [
-            (name, kind.values[(step + offset) % len(kind.values)])
+            (filled(name, ids), kind.values[(step + offset) % len(kind.values)])
             for offset, (name, (_, kind)) in enumerate(form.fields.items())
         ]
         yield [*pairs, *form.extra]
@@ -965,6 +1051,10 @@ def test_hostile_ids_and_tokens_in_paths_give_no_server_error(browsers, ids):
             *(f"/join/{ident}/" for ident in HOSTILE_IDS),
             f"/meetings/{10**30}/join/",
             *(f"/unsubscribe/{ident}/" for ident in HOSTILE_IDS),
+            *(f"/polls/{ident}/" for ident in HOSTILE_IDS[:2]),
+            f"/polls/{10**30}/vote/",
+            *(f"/polls/{ids['link_poll']}/confirm/{ident}/" for ident in HOSTILE_IDS),
+            *(f"/polls/{ids['link_poll']}/?guest={ident}&slot={ident}" for ident in HOSTILE_IDS),
             *(f"/accounts/confirm-email/{ident}/" for ident in ("٣٣٣", "x" * 2_000, "a:b:c")),
             f"/accounts/password/reset/key/{'z' * 40}-x/",
             f"/accounts/password/reset/key/{ids['uidb36']}-%00/",

@@ -593,8 +593,9 @@ class TestProfile:
             Attendance.objects.create(meeting=past, user=member, present=True, source="join")
 
         # The six of before (session, member, verified, follows, series, coming answers)
-        # and one more: the member's past meetings with their attendance.
-        with django_assert_num_queries(7):
+        # and one more: the member's past meetings with their attendance; and the member's
+        # permissions and their groups' (does the navigation offer organizers' tools?).
+        with django_assert_num_queries(9):
             response = signed_in.get("/me/")
 
         assert len(response.context["answers"]) == count
@@ -723,8 +724,9 @@ class TestMeetingPage:
         signed_in.get("/")  # the shared part, now cached
 
         # Session, member, the schedule version (the shared part comes from this process's
-        # memory), the meetings on the page with the member's answers.
-        with django_assert_num_queries(5):
+        # memory), the meetings on the page with the member's answers, and the member's
+        # permissions and their groups' (does the navigation offer organizers' tools?).
+        with django_assert_num_queries(7):
             response = signed_in.get("/")
 
         # Each meeting on the list, and the series' next one again on its card.

@@ -1,0 +1,19 @@
+import pytest
+import time_machine
+from django.core.cache import cache
+
+from .support import NOW
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Frozen on a Monday in January 2027, whatever today is."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    cache.clear()
+    yield
+    cache.clear()
