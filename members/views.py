@@ -21,6 +21,7 @@ from meetings.selectors import with_practice
 from . import accounts, links, selectors, services
 from .forms import DeleteAccountForm, ProfileForm, RsvpForm, TimezoneAnswerForm, ZoneAnswer
 from .models import Rsvp, User
+from .practice.access import is_organizer
 from .practice.attendance import my_record
 
 
@@ -155,6 +156,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "verified": selectors.is_verified(request.user),
+            "organizer": is_organizer(request.user),
             "followed": selectors.followed_series(user=request.user),
             "all_series": Series.objects.order_by("start_time", "name"),
             "answers": selectors.my_upcoming_answers(

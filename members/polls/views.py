@@ -127,6 +127,15 @@ def _utc(starts_at: datetime, length: timedelta, zone: ZoneInfo) -> str:
     return f"{day}{display.format_range(start, end)} UTC"
 
 
+def _entered(poll: Poll, slot: PollSlot, zone: ZoneInfo) -> str:
+    """The slot in the zone the organizer entered it in, unless that is the viewer's zone
+    or UTC, which the page shows anyway."""
+    entered_in = ZoneInfo(str(poll.timezone))
+    if entered_in.key in (zone.key, "UTC"):
+        return ""
+    return _when(slot.starts_at, poll.length, entered_in)
+
+
 def _moment(instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
     text = f"{display.format_short_day(local)}, {local:%H:%M} {display.zone_label(local)}"
@@ -223,6 +232,7 @@ class SlotRow:
     slot: PollSlot
     when: str
     utc: str
+    entered: str  # in the organizer's zone, when the viewer's is another
     part: DayPart
     icon: str
     field: BoundField | None
@@ -244,6 +254,7 @@ class GridRow:
     slot: PollSlot
     when: str
     utc: str
+    entered: str
     cells: list[GridCell]
 
 
@@ -364,6 +375,7 @@ def _vote_rows(
                 slot=slot,
                 when=_when(slot.starts_at, poll.length, zone),
                 utc=_utc(slot.starts_at, poll.length, zone),
+                entered=_entered(poll, slot, zone),
                 part=part,
                 icon=PART_ICONS[part.slug],
                 field=form[slot_field(slot)] if form is not None else None,
@@ -382,6 +394,7 @@ def _grid(
             slot=slot,
             when=_when(slot.starts_at, poll.length, zone),
             utc=_utc(slot.starts_at, poll.length, zone),
+            entered=_entered(poll, slot, zone),
             cells=[
                 GridCell(
                     time=f"{cell.local:%a %H:%M}",

@@ -13,6 +13,7 @@ from pytest_django.asserts import assertContains
 from meetings import services as meeting_services
 from members.models import Attendance, Follow, Rsvp, User
 from tests.factories import MeetingFactory, SeriesFactory, UserFactory
+from tests.members.practice import support
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PASSWORD = "a long pass phrase"
@@ -594,7 +595,7 @@ class TestProfile:
 
         # The six of before (session, member, verified, follows, series, coming answers)
         # and one more: the member's past meetings with their attendance; and the member's
-        # permissions and their groups' (does the navigation offer organizers' tools?).
+        # permissions and their groups' (is this an organizer, to offer their tools?).
         with django_assert_num_queries(9):
             response = signed_in.get("/me/")
 
@@ -724,9 +725,8 @@ class TestMeetingPage:
         signed_in.get("/")  # the shared part, now cached
 
         # Session, member, the schedule version (the shared part comes from this process's
-        # memory), the meetings on the page with the member's answers, and the member's
-        # permissions and their groups' (does the navigation offer organizers' tools?).
-        with django_assert_num_queries(7):
+        # memory), the meetings on the page with the member's answers.
+        with django_assert_num_queries(5):
             response = signed_in.get("/")
 
         # Each meeting on the list, and the series' next one again on its card.
@@ -817,3 +817,14 @@ class TestJoinButton:
         text = text_of(signed_in.get(meeting.get_absolute_url()))
 
         assert "The organizers have not added the call link yet." in text
+
+
+@pytest.mark.django_db
+def test_the_profile_offers_organizers_their_tools_and_members_none(client):
+    client.force_login(support.organizer("Olu"))
+    tools = client.get("/me/").content.decode()
+    client.force_login(support.member("Ana"))
+    plain = client.get("/me/").content.decode()
+
+    assert ("/polls/new/" in tools, "/insights/" in tools) == (True, True)
+    assert ("/polls/" in plain, "/insights/" in plain) == (False, False)

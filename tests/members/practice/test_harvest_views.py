@@ -726,9 +726,8 @@ class TestSeriesHarvests:
         harvests_in(series, count, author=verified_member())
         client = signed_in(verified_member())
 
-        # The session and its member, then as for a visitor, and the member's permissions
-        # and their groups' (does the navigation offer organizers' tools?).
-        with django_assert_num_queries(10):
+        # The session and its member, then as for a visitor.
+        with django_assert_num_queries(8):
             client.get(self.url(series))
 
 
