@@ -9,16 +9,20 @@ from zoneinfo import ZoneInfo
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.log import log_response
+from django.utils.translation import gettext as _
 
 from copf.lib.client_address import client_address
 from copf.lib.timezones import canonical_timezone_name
 from meetings.views import calendar_feed
+
+# The public API answers its refusals in JSON, as its schema says.
+API_PREFIX = "/api/"
 
 TZ_COOKIE = "tz"
 TZ_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
@@ -170,7 +174,11 @@ class RequestGuardMiddleware:
             )
         problem = unreadable_request(request)
         if problem:
-            response = render(request, "400.html", status=400)
+            response = (
+                JsonResponse({"detail": _("The request could not be read.")}, status=400)
+                if request.path.startswith(API_PREFIX)
+                else render(request, "400.html", status=400)
+            )
             # Through django.request, which redacts link secrets, and marked as logged so
             # Django's own "Bad Request: …" line does not follow it.
             log_response(

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "timezone_field",
     "csp",
+    "corsheaders",
+    "ninja",
     "copf",
     "meetings",
     "members",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "copf.middleware.PublicFeedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +199,12 @@ CACHES = {
         "LOCATION": "copf-feeds",
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
+    # Requests to the public API per client address, in this process (meetings/api.py).
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "copf-ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,6 +268,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SILENCED_SYSTEM_CHECKS = (
     [] if HTTPS else ["security.W004", "security.W008", "security.W012", "security.W016"]
 )
+
+# Any site may read the public API (meetings/api.py), and only read it: its GETs carry no
+# credentials and no personal data.
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

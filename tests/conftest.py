@@ -52,6 +52,8 @@ def fresh_feed_memo():
     test's rolled-back database."""
     public_feeds.clear()
     caches["pages"].clear()
+    caches["ratelimit"].clear()
     yield
     public_feeds.clear()
     caches["pages"].clear()
+    caches["ratelimit"].clear()

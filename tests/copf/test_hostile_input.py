@@ -596,6 +596,14 @@ ENDPOINTS: dict[str, Endpoint] = {
     "meetings:series_calendar_feed": Endpoint("/series/{series}/calendar.ics"),
     "meetings:meeting_calendar": Endpoint("/meetings/{meeting}/calendar.ics"),
     "meetings:robots": Endpoint("/robots.txt"),
+    # The public API: GETs only, for anyone; a POST is refused before anything is read.
+    "api:api-root": Endpoint("/api/v1/"),
+    "api:openapi-json": Endpoint("/api/v1/openapi.json"),
+    "api:openapi-view": Endpoint("/api/v1/docs"),
+    "api:list_series": Endpoint("/api/v1/series/"),
+    "api:get_series": Endpoint("/api/v1/series/{series}/"),
+    "api:list_meetings": Endpoint("/api/v1/meetings/"),
+    "api:get_meeting": Endpoint("/api/v1/meetings/{meeting}/"),
 }
 
 
