@@ -164,18 +164,30 @@ def shared_part(
     version of the schedule (`build` gives its context, and is called only on a miss),
     with this viewer's own parts filled in. `key` names what else the part depends on (a
     page number, a slug)."""
+    return shared_parts(request, {"body": template_name}, build, key=key)["body"]
+
+
+def shared_parts(
+    request: HttpRequest,
+    templates: Mapping[str, str],
+    build: Callable[[], Mapping[str, object]],
+    *,
+    key: tuple[str, ...] = (),
+) -> dict[str, SafeString]:
+    """`shared_part` for several templates from one context, kept as one entry: a page's
+    body and what goes in its <head> (the card a shared link shows) cost one cache read."""
     # A visitor's request read it already, to look for the whole page.
     version = getattr(request, "schedule_version", None)
     if version is None:
         version = ScheduleVersion.objects.current()
-    cache_key = _key(
-        SHARED_PREFIX, template_name, *key, request.viewer_timezone.name, version=version
-    )
-    html = _cached(cache_key)
-    if html is None:
-        html = render_to_string(template_name, {**build(), SHARED: True})
-        _keep(cache_key, html)
-    return fill_member_parts(html, request)
+    names = (f"{name}={template}" for name, template in templates.items())
+    cache_key = _key(SHARED_PREFIX, *names, *key, request.viewer_timezone.name, version=version)
+    parts = _cached(cache_key)
+    if parts is None:
+        context = {**build(), SHARED: True}
+        parts = {name: render_to_string(template, context) for name, template in templates.items()}
+        _keep(cache_key, parts)
+    return {name: fill_member_parts(html, request) for name, html in parts.items()}
 
 
 def fill_member_parts(html: str, request: HttpRequest) -> SafeString:

@@ -9,10 +9,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from . import display, feeds, ical, selectors
+from copf.lib.jsonld import json_ld_script
+
+from . import cards, display, feeds, ical, selectors
 from . import month as month_grid
 from .models import Meeting, Series
-from .pagecache import cache_anonymous_page, shared_part
+from .pagecache import cache_anonymous_page, shared_part, shared_parts
 
 # Sessions per page of the list: with two monthly tracks, about the next five months.
 PAGE_SIZE = 10
@@ -93,13 +95,13 @@ def _month(*, first: date, zone: ZoneInfo) -> month_grid.Month:
 def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
     series = get_object_or_404(Series, slug=slug)
     zone = request.viewer_timezone.zone
-    body = shared_part(
+    parts = shared_parts(
         request,
-        "meetings/_series_body.html",
+        {"body": "meetings/_series_body.html", "card": "meetings/_card.html"},
         lambda: _series_context(series=series, zone=zone),
         key=(slug,),
     )
-    return render(request, "meetings/series_detail.html", {"series": series, "body": body})
+    return render(request, "meetings/series_detail.html", {"series": series, **parts})
 
 
 def _series_context(*, series: Series, zone: ZoneInfo) -> dict[str, object]:
@@ -107,6 +109,7 @@ def _series_context(*, series: Series, zone: ZoneInfo) -> dict[str, object]:
     previous = selectors.previous_meeting(meeting=upcoming[0]) if upcoming else None
     return {
         "series": series,
+        **_card_context(cards.series_card(series=series, meetings=upcoming)),
         "schedule_text": display.series_schedule(series),
         "for_you": display.series_for_viewer(series, upcoming[:8], zone),
         "anchor_text": display.anchor_explanation(series.anchor_zone, around=timezone.now()),
@@ -123,13 +126,13 @@ def _series_context(*, series: Series, zone: ZoneInfo) -> dict[str, object]:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     zone = request.viewer_timezone.zone
-    body = shared_part(
+    parts = shared_parts(
         request,
-        "meetings/_meeting_body.html",
+        {"body": "meetings/_meeting_body.html", "card": "meetings/_card.html"},
         lambda: _meeting_context(meeting=meeting, zone=zone),
         key=(str(pk),),
     )
-    return render(request, "meetings/meeting_detail.html", {"meeting": meeting, "body": body})
+    return render(request, "meetings/meeting_detail.html", {"meeting": meeting, **parts})
 
 
 def _meeting_context(*, meeting: Meeting, zone: ZoneInfo) -> dict[str, object]:
@@ -137,11 +140,17 @@ def _meeting_context(*, meeting: Meeting, zone: ZoneInfo) -> dict[str, object]:
     local = display.localize(meeting, zone)
     return {
         "meeting": meeting,
+        **_card_context(cards.meeting_card(meeting)),
         "local": local,
         "relative": display.relative_start(start=local.start, end=local.end, now=now),
         "world_times": display.world_times(meeting),
         "is_past": meeting.ends_at <= now,
     }
+
+
+def _card_context(card: dict[str, object]) -> dict[str, object]:
+    """What templates/meetings/_card.html shows: the Open Graph tags and the JSON-LD."""
+    return {"card": card, "card_script": json_ld_script(card), "site_name": cards.SITE_NAME}
 
 
 @require_safe

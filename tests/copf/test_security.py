@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,8 +41,28 @@ def test_pages_contain_no_inline_script(client, pages):
     for path in pages:
         html = client.get(path).content.decode()
 
-        assert html.count("<script") == html.count("<script src="), path
+        # A JSON-LD data block (the meeting and series pages' card) is never run, so the
+        # policy has no say over it; every other script is a file.
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        assert all(
+            tag.startswith("<script src=") or tag == '<script type="application/ld+json">'
+            for tag in scripts
+        ), path
         assert " on" + "click=" not in html, path
+
+
+def test_the_data_blocks_are_only_on_the_pages_with_a_card(client, pages):
+    blocks = {
+        path: client.get(path).content.decode().count("application/ld+json") for path in pages
+    }
+
+    assert blocks == {
+        "/": 0,
+        "/series/cop-f-east/": 1,
+        "/series/cop-f-east/harvests/": 0,
+        pages[3]: 1,
+        "/meetings/999999/": 0,
+    }
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
