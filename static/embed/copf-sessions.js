@@ -238,13 +238,26 @@
     }
 
     connectedCallback() {
-      this.load();
+      this.schedule();
     }
 
     attributeChangedCallback() {
-      if (this.isConnected) {
-        this.load();
+      this.schedule();
+    }
+
+    // Once per task: an upgrade reports each attribute, then the connection.
+    schedule() {
+      if (this.pending) {
+        return;
       }
+      this.pending = true;
+      var self = this;
+      Promise.resolve().then(function () {
+        self.pending = false;
+        if (self.isConnected) {
+          self.load();
+        }
+      });
     }
 
     get origin() {
