@@ -209,7 +209,9 @@ def _seats_text(meeting: Meeting) -> str:
 def embed_page(request: HttpRequest) -> HttpResponse:
     """How to put the schedule on another site, with a live preview and a snippet
     builder that works without JavaScript (the form GETs this page)."""
-    form = EmbedOptionsForm(request.GET or None)
+    # The form shows the defaults for what the query leaves out.
+    chosen = {**EmbedOptions().query(), **request.GET.dict()} if request.GET else None
+    form = EmbedOptionsForm(chosen, initial=EmbedOptions().query())
     options = EmbedOptions.of(form)
     script_url = request.build_absolute_uri(reverse("meetings:embed_script"))
     frame_url = request.build_absolute_uri(reverse("meetings:embed_sessions"))

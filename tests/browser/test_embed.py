@@ -495,3 +495,15 @@ def test_the_snippet_builder_rewrites_the_snippets_as_the_form_changes(
     expect(preview).to_have_attribute("count", "5")
     expect(preview).to_have_attribute("theme", "dark")
     assert console_problems == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_embedding_page_is_accessible(
+    scheme, copf_series, new_context, assert_accessible, screenshot
+):
+    page = new_context(timezone_id=TOKYO, color_scheme=scheme, bypass_csp=True).new_page()
+    page.goto("/embed/?series=cop-f-west")
+    expect(page.frame_locator("iframe").locator("li.session")).to_have_count(3)
+
+    assert_accessible(page)
+    screenshot(page, f"embed-page-{scheme}")

@@ -255,6 +255,7 @@ class TestEmbedPage:
         response = client.get("/embed/")
 
         assert response.status_code == 200
+        assert 'name="count" value="3"' in response.content.decode()
         assert textarea(response, "script") == (
             "&lt;script src=&quot;http://testserver/embed.js&quot; async&gt;&lt;/script&gt;\n"
             "&lt;copf-sessions count=&quot;3&quot; theme=&quot;auto&quot; lang=&quot;en&quot;"
@@ -285,6 +286,12 @@ class TestEmbedPage:
         ) in html
         assert '<option value="cop-f-west" selected>CoP-F West</option>' in html
         assert '<option value="dark" selected>Dark</option>' in html
+
+    def test_fills_in_the_defaults_for_what_the_query_leaves_out(self, client, west):
+        html = client.get("/embed/", {"series": "cop-f-west"}).content.decode()
+
+        assert 'name="count" value="3"' in html
+        assert '<option value="auto" selected>' in html
 
     def test_a_bad_value_is_shown_escaped_with_its_error_and_the_snippets_keep_the_default(
         self, client, west
