@@ -191,8 +191,11 @@ class RequestGuardMiddleware:
             )
         else:
             response = self.get_response(request)
+        # A page made to be framed on other sites (the embedded schedule) is exempt, as
+        # XFrameOptionsMiddleware lets it be.
+        framable = getattr(response, "xframe_options_exempt", False)
         for header, value in self.baseline_headers.items():
-            if header not in response:
+            if header not in response and not (framable and header == "X-Frame-Options"):
                 response[header] = value
         return response
 

@@ -82,20 +82,30 @@ def next_meeting_of_each_series(
         .order_by("starts_at", "pk")
         .values("pk")[:1]
     )
-    taken = Meeting.rsvps.field.model.objects.holding_seats().filter(meeting=OuterRef("pk"))
     return (
         upcoming_meetings(now=now, viewer=viewer)
         .filter(pk__in=Series.objects.annotate(next_id=Subquery(next_of_series)).values("next_id"))
-        .annotate(
-            seats_taken=Coalesce(
-                Subquery(
-                    taken.order_by().values("meeting").annotate(count=Count("pk")).values("count")
-                ),
-                0,
-            )
-        )
+        .annotate(seats_taken=_seats_taken())
         .order_by("series__start_time", "series__name")
     )
+
+
+def _seats_taken() -> Coalesce:
+    """Per meeting, the yes answers holding a seat (not waiting for one)."""
+    taken = Meeting.rsvps.field.model.objects.holding_seats().filter(meeting=OuterRef("pk"))
+    return Coalesce(
+        Subquery(taken.order_by().values("meeting").annotate(count=Count("pk")).values("count")),
+        0,
+    )
+
+
+def embedded_meetings(
+    *, count: int, series: Series | None = None, now: datetime | None = None
+) -> list[Meeting]:
+    """The next `count` meetings (of `series`, or of all) that have not ended, cancelled ones
+    included, each with `seats_taken`: what an embedded schedule shows."""
+    meetings = upcoming_meetings(now=now, series=series).annotate(seats_taken=_seats_taken())
+    return list(meetings[:count])
 
 
 def meetings_between(*, start: datetime, end: datetime) -> MeetingQuerySet:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import embed, views
 
 app_name = "meetings"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("series/<slug:slug>/calendar.ics", views.calendar_feed, name="series_calendar_feed"),
     path("meetings/<int:pk>/calendar.ics", views.meeting_calendar, name="meeting_calendar"),
     path("robots.txt", views.robots, name="robots"),
+    path("embed.js", embed.embed_script, name="embed_script"),
+    path("embed/", embed.embed_page, name="embed"),
+    path("embed/sessions/", embed.embed_sessions, name="embed_sessions"),
 ]

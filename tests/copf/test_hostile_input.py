@@ -339,6 +339,15 @@ GUEST_VOTE_FORM = Form(
     }
 )
 
+EMBED_FORM = Form(
+    {
+        "series": ("{series}", TEXT),
+        "count": ("3", NUMBER),
+        "theme": ("dark", CHOICE),
+        "lang": ("en", CHOICE),
+    }
+)
+
 ENDPOINTS: dict[str, Endpoint] = {
     # It asks the broker and the workers for half a second, and reads no query.
     "healthz": Endpoint("/healthz", queries=False),
@@ -604,6 +613,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api:get_series": Endpoint("/api/v1/series/{series}/"),
     "api:list_meetings": Endpoint("/api/v1/meetings/"),
     "api:get_meeting": Endpoint("/api/v1/meetings/{meeting}/"),
+    # The embedded schedule: its options come in the query; the forms are sent as a body too.
+    "meetings:embed_script": Endpoint("/embed.js"),
+    "meetings:embed": Endpoint("/embed/", ("visitor", "verified"), forms=(EMBED_FORM,)),
+    "meetings:embed_sessions": Endpoint("/embed/sessions/", forms=(EMBED_FORM,)),
 }
 
 
